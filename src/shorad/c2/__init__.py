@@ -1,0 +1,26 @@
+"""C2: tracks + assets -> threat values -> assignments (C2 sees only tracks, never truth)."""
+
+from shorad.c2.base import (
+    Assignments,
+    Doctrine,
+    EffectorState,
+    EffectorType,
+    Effectors,
+    ThreatAssessment,
+)
+from shorad.c2.greedy import GreedyAssigner, engageable_pairs
+from shorad.c2.intercept import intercept_time
+from shorad.c2.threat_eval import evaluate_threats
+
+__all__ = [
+    "Assignments",
+    "Doctrine",
+    "EffectorState",
+    "EffectorType",
+    "Effectors",
+    "GreedyAssigner",
+    "ThreatAssessment",
+    "engageable_pairs",
+    "evaluate_threats",
+    "intercept_time",
+]

@@ -1,0 +1,166 @@
+"""Preset files: threat classes, sensor and effector types, each number with its source.
+
+A preset is a mapping of parameters plus ``sources:``, which must name a source (or the word
+``illustrative``) for every numeric parameter. Presets ship in ``shorad/data/presets`` and a
+scenario may add its own files (``presets:``) or define types inline.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
+
+__all__ = [
+    "EffectorPreset",
+    "PresetLibrary",
+    "RadarPreset",
+    "ThreatClassPreset",
+    "bundled_presets",
+]
+
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Sourced(BaseModel):
+    model_config = _FROZEN
+    description: str = ""
+    sources: dict[str, str] = Field(
+        description="source (or 'illustrative') for every numeric parameter"
+    )
+
+    @model_validator(mode="after")
+    def _every_number_sourced(self) -> _Sourced:
+        numeric = [
+            name
+            for name, info in type(self).model_fields.items()
+            if name not in ("description", "sources", "kind", "type")
+            and info.annotation not in (str,)
+        ]
+        missing = [n for n in numeric if not self.sources.get(n, "").strip()]
+        if missing:
+            raise ValueError(
+                f"sources must give a source or 'illustrative' for every number; missing for "
+                f"{missing}"
+            )
+        return self
+
+
+class ThreatClassPreset(_Sourced):
+    """A threat class (see :class:`shorad.threats.ThreatClass`)."""
+
+    speed_mps: PositiveFloat
+    speed_sigma_mps: float = Field(ge=0)
+    cruise_alt_m: PositiveFloat
+    dive_start_m: PositiveFloat
+    rcs_dbsm: float
+    cost_usd: float = Field(ge=0)
+
+
+class RadarPreset(_Sourced):
+    """A radar type (see :class:`shorad.sensors.RadarConfig`)."""
+
+    type: Literal["radar"] = "radar"
+    max_range_m: PositiveFloat
+    min_range_m: float = Field(ge=0)
+    ref_range_m: PositiveFloat
+    ref_snr_db: float
+    ref_rcs_dbsm: float
+    pfa: float = Field(gt=0, lt=1)
+    swerling: Literal[0, 1] = 1
+    scan_period_s: PositiveFloat
+    min_elevation_deg: float = Field(ge=-90, le=90)
+    max_elevation_deg: float = Field(ge=-90, le=90)
+    sigma_range_m: PositiveFloat
+    sigma_az_deg: PositiveFloat
+    sigma_el_deg: PositiveFloat
+    clutter_per_scan: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _limits(self) -> RadarPreset:
+        if self.min_range_m >= self.max_range_m:
+            raise ValueError(
+                f"min_range_m must be < max_range_m, got {self.min_range_m} >= {self.max_range_m}"
+            )
+        if self.min_elevation_deg >= self.max_elevation_deg:
+            raise ValueError(
+                f"min_elevation_deg must be < max_elevation_deg, got {self.min_elevation_deg}"
+                f" >= {self.max_elevation_deg}"
+            )
+        return self
+
+
+class EffectorPreset(_Sourced):
+    """An effector type (see :class:`shorad.c2.EffectorType`)."""
+
+    kind: Literal["gun", "missile"]
+    min_range_m: float = Field(ge=0)
+    max_range_m: PositiveFloat
+    max_alt_m: PositiveFloat
+    reaction_s: float = Field(ge=0)
+    flyout_mps: PositiveFloat
+    pk: dict[str, float] = Field(description="kill probability per engagement, by threat class")
+    pk_range_m: list[float] = Field(min_length=1)
+    pk_range_factor: list[float] = Field(min_length=1)
+    aim_tolerance_m: PositiveFloat
+    rounds_per_shot: PositiveInt
+    magazine: PositiveInt
+    reload_s: float = Field(ge=0)
+    cost_per_shot_usd: float = Field(ge=0)
+    channels: PositiveInt = 1
+    debris_radius_m: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _tables(self) -> EffectorPreset:
+        if self.min_range_m >= self.max_range_m:
+            raise ValueError(
+                f"min_range_m must be < max_range_m, got {self.min_range_m} >= {self.max_range_m}"
+            )
+        for cls, p in self.pk.items():
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"pk.{cls} must be in [0, 1], got {p}")
+        if len(self.pk_range_m) != len(self.pk_range_factor):
+            raise ValueError(
+                f"pk_range_m and pk_range_factor must have the same length, got "
+                f"{len(self.pk_range_m)} and {len(self.pk_range_factor)}"
+            )
+        if any(b <= a for a, b in zip(self.pk_range_m, self.pk_range_m[1:], strict=False)):
+            raise ValueError(f"pk_range_m must increase strictly, got {self.pk_range_m}")
+        if any(not 0.0 <= f <= 1.0 for f in self.pk_range_factor):
+            raise ValueError(f"pk_range_factor values must be in [0, 1], got {self.pk_range_factor}")
+        return self
+
+
+class PresetLibrary(BaseModel):
+    """All presets known to a scenario, by name."""
+
+    model_config = _FROZEN
+    threats: dict[str, ThreatClassPreset] = {}
+    sensors: dict[str, RadarPreset] = {}
+    effectors: dict[str, EffectorPreset] = {}
+
+    def merged(self, other: PresetLibrary) -> PresetLibrary:
+        """This library with ``other``'s entries added (``other`` wins on equal names)."""
+        return PresetLibrary(
+            threats={**self.threats, **other.threats},
+            sensors={**self.sensors, **other.sensors},
+            effectors={**self.effectors, **other.effectors},
+        )
+
+
+def _load_yaml(path: Path) -> Any:
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def bundled_presets() -> dict[str, Any]:
+    """Raw mappings of the presets shipped with shorad (``threats``, ``sensors``, ``effectors``)."""
+    root = resources.files("shorad") / "data" / "presets"
+    out: dict[str, Any] = {}
+    for part in ("threats", "sensors", "effectors"):
+        with resources.as_file(root / f"{part}.yaml") as p:
+            out[part] = _load_yaml(Path(p))
+    return out

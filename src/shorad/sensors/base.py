@@ -1,0 +1,128 @@
+"""Sensor stage contract: :class:`Detections`, one sensor scan's batch of measurements.
+
+Measurement frame (radar): ``z = [range_m, az_rad, el_rad]`` about ``sensor_pos_m``, with
+azimuth a bearing measured clockwise from north (ENU +y) towards east (+x), in [0, 2*pi), and
+elevation above the local horizontal plane::
+
+    dx = r cos(el) sin(az),  dy = r cos(el) cos(az),  dz = r sin(el)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from shorad._contract import check_array
+
+__all__ = ["CLUTTER_ID", "Detections", "cartesian_from_polar", "polar_from_cartesian"]
+
+CLUTTER_ID = -1
+"""``truth_id`` of a false alarm (clutter)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Detections:
+    """One scan's detections from one or more sensors.
+
+    Attributes
+    ----------
+    t_s : (n,) float64
+        Measurement time (s from scenario epoch).
+    sensor_id : (n,) int32
+        Index of the sensor (unit) that made the measurement.
+    z : (n, 3) float64
+        ``[range_m, az_rad, el_rad]`` in the sensor's polar frame (see module docstring).
+    R : (n, 3, 3) float64
+        Measurement noise covariance of ``z`` (m^2, rad^2).
+    sensor_pos_m : (n, 3) float64
+        ENU position of the sensor that made each measurement.
+    truth_id : (n,) int64
+        Threat id that caused the detection, ``CLUTTER_ID`` (-1) for clutter. For scoring and
+        bookkeeping in ``sim``/``analysis`` only: a tracker must never read it.
+    """
+
+    t_s: NDArray[np.float64]
+    sensor_id: NDArray[np.int32]
+    z: NDArray[np.float64]
+    R: NDArray[np.float64]
+    sensor_pos_m: NDArray[np.float64]
+    truth_id: NDArray[np.int64]
+
+    def __post_init__(self) -> None:
+        n = self.t_s.shape[0] if isinstance(self.t_s, np.ndarray) else None
+        check_array("Detections", "t_s", self.t_s, np.float64, (None,))
+        check_array("Detections", "sensor_id", self.sensor_id, np.int32, (n,))
+        check_array("Detections", "z", self.z, np.float64, (n, 3))
+        check_array("Detections", "R", self.R, np.float64, (n, 3, 3))
+        check_array("Detections", "sensor_pos_m", self.sensor_pos_m, np.float64, (n, 3))
+        check_array("Detections", "truth_id", self.truth_id, np.int64, (n,))
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+    @classmethod
+    def empty(cls) -> Detections:
+        """A batch with no detections."""
+        return cls(
+            t_s=np.zeros(0),
+            sensor_id=np.zeros(0, np.int32),
+            z=np.zeros((0, 3)),
+            R=np.zeros((0, 3, 3)),
+            sensor_pos_m=np.zeros((0, 3)),
+            truth_id=np.zeros(0, np.int64),
+        )
+
+    @classmethod
+    def concat(cls, parts: list[Detections]) -> Detections:
+        """Concatenate batches (e.g. several sensors' scans) in the given order."""
+        if not parts:
+            return cls.empty()
+        return cls(
+            t_s=np.concatenate([p.t_s for p in parts]),
+            sensor_id=np.concatenate([p.sensor_id for p in parts]),
+            z=np.concatenate([p.z for p in parts]),
+            R=np.concatenate([p.R for p in parts]),
+            sensor_pos_m=np.concatenate([p.sensor_pos_m for p in parts]),
+            truth_id=np.concatenate([p.truth_id for p in parts]),
+        )
+
+    def take(self, idx: NDArray[np.intp] | NDArray[np.bool_]) -> Detections:
+        """Subset of rows (index or boolean mask)."""
+        return Detections(
+            t_s=self.t_s[idx],
+            sensor_id=self.sensor_id[idx],
+            z=self.z[idx],
+            R=self.R[idx],
+            sensor_pos_m=self.sensor_pos_m[idx],
+            truth_id=self.truth_id[idx],
+        )
+
+
+def polar_from_cartesian(d_m: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Relative ENU vectors to ``[range_m, az_rad, el_rad]``.
+
+    Parameters
+    ----------
+    d_m : (n, 3) float64
+        Target position minus sensor position, ENU metres.
+
+    Returns
+    -------
+    (n, 3) float64
+        Range (m), azimuth (rad, clockwise from north, in [0, 2*pi)), elevation (rad).
+    """
+    x, y, zz = d_m[:, 0], d_m[:, 1], d_m[:, 2]
+    ground = np.hypot(x, y)
+    r = np.hypot(ground, zz)
+    az = np.mod(np.arctan2(x, y), 2.0 * np.pi)
+    el = np.arctan2(zz, ground)
+    return np.stack([r, az, el], axis=1)
+
+
+def cartesian_from_polar(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Inverse of :func:`polar_from_cartesian`: ``[range, az, el]`` to relative ENU metres."""
+    r, az, el = z[:, 0], z[:, 1], z[:, 2]
+    ce = np.cos(el)
+    return np.stack([r * ce * np.sin(az), r * ce * np.cos(az), r * np.sin(el)], axis=1)
