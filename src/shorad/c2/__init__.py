@@ -8,7 +8,7 @@ from shorad.c2.base import (
     Effectors,
     ThreatAssessment,
 )
-from shorad.c2.greedy import GreedyAssigner, engageable_pairs
+from shorad.c2.greedy import GreedyAssigner, engageable_pairs, expected_pk
 from shorad.c2.intercept import intercept_time
 from shorad.c2.threat_eval import evaluate_threats
 
@@ -22,5 +22,6 @@ __all__ = [
     "ThreatAssessment",
     "engageable_pairs",
     "evaluate_threats",
+    "expected_pk",
     "intercept_time",
 ]

@@ -161,6 +161,8 @@ class Doctrine:
         A track not updated for longer than this is not engaged (it may be a dead target).
     min_threat_value : float
         Tracks below this threat value are not engaged (hold fire).
+    min_pk : float
+        Hold fire while the expected kill probability of the best engagement is below this.
     """
 
     assignment: str = "greedy"
@@ -169,6 +171,7 @@ class Doctrine:
     engage_confirmed_only: bool = True
     stale_track_s: float = 2.5
     min_threat_value: float = 0.0
+    min_pk: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

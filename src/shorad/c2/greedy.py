@@ -5,6 +5,13 @@ highest expected kill probability (ties: earliest intercept) among those that ca
 intercept: the predicted intercept point lies within the effector's range and altitude limits
 and in line of sight from the mount, the intercept comes before the track reaches its asset,
 and the effector has a free fire channel, a round in the magazine and is not reloading.
+
+The expected kill probability accounts for the track's uncertainty: with the aim-point error
+modelled as isotropic Gaussian with variance ``s2 = (tr P_pp + 2 tau tr P_pv + tau^2 tr P_vv)/3``
+(the track covariance propagated to the intercept) and the kill function
+``exp(-0.5 d^2 / tol^2)`` of :mod:`shorad.engagement`, its expectation is
+``(tol^2 / (tol^2 + s2))^(3/2)``. Engagements whose expected Pk is below the doctrine's
+``min_pk`` are held until the geometry improves (closer, shorter flyout, better track).
 Shoot-look-shoot (``shots_per_salvo = 1``) or shoot-shoot-look (2) per the doctrine.
 """
 
@@ -18,7 +25,7 @@ from shorad.c2.intercept import intercept_time
 from shorad.geo import World
 from shorad.tracking.base import Tracks
 
-__all__ = ["GreedyAssigner", "engageable_pairs"]
+__all__ = ["GreedyAssigner", "engageable_pairs", "expected_pk"]
 
 
 def engageable_pairs(
@@ -132,13 +139,8 @@ class GreedyAssigner:
         )
         tau, aim, rng_m, feasible = engageable_pairs(sub, sub_assess, effectors, self.world)
         feasible &= free[None, :]
-        pk = np.zeros(tau.shape)
-        for k, etype in enumerate(effectors.types):
-            cols = np.flatnonzero(effectors.type_index == k)
-            if cols.size:
-                pk[:, cols] = (sub.class_prob @ etype.pk_by_class)[:, None] * np.interp(
-                    rng_m[:, cols], etype.pk_range_m, etype.pk_range_factor
-                )
+        pk = expected_pk(sub, tau, rng_m, effectors)
+        feasible &= pk >= d.min_pk
         channels_left = effectors.column("channels").astype(np.int64) - state.channels_busy
         shots_left = state.shots_left.copy()
         order = np.lexsort((sub.track_id, -sub_assess.threat_value))
@@ -171,6 +173,48 @@ class GreedyAssigner:
             aim_m=aim[ii, jj],
             pk_expected=pk[ii, jj],
         )
+
+
+def expected_pk(
+    tracks: Tracks,
+    tau_s: NDArray[np.float64],
+    range_m: NDArray[np.float64],
+    effectors: Effectors,
+) -> NDArray[np.float64]:
+    """C2's expected single-shot kill probability for every (track, effector) pair.
+
+    Parameters
+    ----------
+    tracks : Tracks
+        (m tracks) at the decision time.
+    tau_s : (m, e) float64
+        Time from now to intercept.
+    range_m : (m, e) float64
+        Slant range at intercept.
+    effectors : Effectors
+
+    Returns
+    -------
+    (m, e) float64
+        ``class belief . pk_by_class * range factor * (tol^2 / (tol^2 + s2))^(3/2)``.
+    """
+    P = tracks.P
+    tr_pp = np.trace(P[:, :3, :3], axis1=1, axis2=2)[:, None]
+    tr_pv = np.trace(P[:, :3, 3:], axis1=1, axis2=2)[:, None]
+    tr_vv = np.trace(P[:, 3:, 3:], axis1=1, axis2=2)[:, None]
+    tau = np.where(np.isfinite(tau_s), tau_s, 0.0)
+    s2 = np.maximum((tr_pp + 2.0 * tau * tr_pv + tau**2 * tr_vv) / 3.0, 0.0)
+    pk = np.zeros(tau_s.shape)
+    for k, etype in enumerate(effectors.types):
+        cols = np.flatnonzero(effectors.type_index == k)
+        if cols.size:
+            tol2 = etype.aim_tolerance_m**2
+            pk[:, cols] = (
+                (tracks.class_prob @ etype.pk_by_class)[:, None]
+                * np.interp(range_m[:, cols], etype.pk_range_m, etype.pk_range_factor)
+                * (tol2 / (tol2 + s2[:, cols])) ** 1.5
+            )
+    return pk
 
 
 def _empty_assignments() -> Assignments:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -54,14 +55,24 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
+def _is_field_name(part: int | str) -> bool:
+    """True for real path parts; False for pydantic's union-branch and validator tags."""
+    if isinstance(part, int):
+        return True
+    return part.isidentifier() and not part[:1].isupper() and part not in ("str", "int", "float")
+
+
 def _format_validation(err: ValidationError, source: str) -> ConfigError:
+    errors = err.errors()
+    # For `str | Model` fields given a mapping, the str branch's complaint is noise.
+    if len(errors) > 1:
+        errors = [
+            e for e in errors if not (e["type"] == "string_type" and isinstance(e.get("input"), dict))
+        ]
     lines = []
-    first_field = None
-    for e in err.errors():
-        # drop pydantic's union-branch tags ('str', 'RadarPreset') from the path
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p[:1].isupper()) and p != "str")
+    for e in errors:
+        loc = tuple(p for p in e["loc"] if _is_field_name(p))
         field = _loc(loc)
-        first_field = first_field or field
         got = e.get("input")
         if e["type"] == "extra_forbidden":
             msg = f"unknown key {loc[-1]!r} (check its spelling and unit suffix)"
@@ -72,7 +83,23 @@ def _format_validation(err: ValidationError, source: str) -> ConfigError:
         lines.append(f"{field}: {msg}")
     uniq = list(dict.fromkeys(lines))
     head = f"{source}: invalid scenario ({len(uniq)} problem{'s' if len(uniq) > 1 else ''})"
-    return ConfigError(head + "\n  " + "\n  ".join(uniq), field=None) if uniq else ConfigError(head)
+    return ConfigError(head + "\n  " + "\n  ".join(uniq))
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """Safe loader with YAML 1.2 booleans: only true/false, so ``on:`` and ``no`` stay strings."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _first in "tTfF":
+    _Yaml12Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list(_first),
+    )
 
 
 def _read_yaml(path: Path) -> Any:
@@ -83,7 +110,7 @@ def _read_yaml(path: Path) -> Any:
     except OSError as exc:
         raise ConfigError(f"cannot read scenario file {str(path)!r}: {exc}") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -394,6 +421,7 @@ def parse_scenario(
         engage_confirmed_only=d.engage_confirmed_only,
         stale_track_s=d.stale_track_s,
         min_threat_value=d.min_threat_value,
+        min_pk=d.min_pk,
     )
     tr = model.tracker
     tracker = TrackerConfig(

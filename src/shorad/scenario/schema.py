@@ -129,13 +129,16 @@ class DoctrineModel(BaseModel):
     engage_confirmed_only: bool = True
     stale_track_s: PositiveFloat = 2.5
     min_threat_value: float = Field(default=0.0, ge=0)
+    min_pk: float = Field(
+        default=0.2, ge=0, le=1, description="hold fire while the expected Pk is below this"
+    )
 
 
 class TrackerModel(BaseModel):
     """Tracker settings (see :class:`shorad.tracking.TrackerConfig`)."""
 
     model_config = _FROZEN
-    q_mps2: PositiveFloat = 4.0
+    q_mps2: PositiveFloat = 1.0
     gate_probability: float = Field(default=0.999, gt=0, lt=1)
     init_speed_sigma_mps: PositiveFloat = 40.0
     confirm_hits: PositiveInt = 3

@@ -16,7 +16,13 @@ from numpy.typing import NDArray
 
 from shorad._contract import check_array
 
-__all__ = ["CLUTTER_ID", "Detections", "cartesian_from_polar", "polar_from_cartesian"]
+__all__ = [
+    "CLUTTER_ID",
+    "Detections",
+    "cartesian_from_polar",
+    "polar_from_cartesian",
+    "wrap_2pi",
+]
 
 CLUTTER_ID = -1
 """``truth_id`` of a false alarm (clutter)."""
@@ -116,9 +122,15 @@ def polar_from_cartesian(d_m: NDArray[np.float64]) -> NDArray[np.float64]:
     x, y, zz = d_m[:, 0], d_m[:, 1], d_m[:, 2]
     ground = np.hypot(x, y)
     r = np.hypot(ground, zz)
-    az = np.mod(np.arctan2(x, y), 2.0 * np.pi)
+    az = wrap_2pi(np.arctan2(x, y))
     el = np.arctan2(zz, ground)
     return np.stack([r, az, el], axis=1)
+
+
+def wrap_2pi(angle_rad: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Angles wrapped to [0, 2*pi) (``np.mod`` alone can return 2*pi for tiny negatives)."""
+    a = np.mod(angle_rad, 2.0 * np.pi)
+    return np.where(a >= 2.0 * np.pi, 0.0, a)
 
 
 def cartesian_from_polar(z: NDArray[np.float64]) -> NDArray[np.float64]:

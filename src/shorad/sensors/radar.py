@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from scipy.special import chndtr
 
 from shorad.geo import World
-from shorad.sensors.base import CLUTTER_ID, Detections, polar_from_cartesian
+from shorad.sensors.base import CLUTTER_ID, Detections, polar_from_cartesian, wrap_2pi
 
 __all__ = ["Radar", "RadarConfig", "detection_probability", "snr_db"]
 
@@ -185,7 +185,7 @@ class Radar:
             ]
         )
         zz = np.vstack([z_t, z_c])
-        zz[:, 1] = np.mod(zz[:, 1], 2.0 * np.pi)
+        zz[:, 1] = wrap_2pi(zz[:, 1])
         m = zz.shape[0]
         return Detections(
             t_s=np.full(m, float(t_s)),

@@ -1,0 +1,139 @@
+"""Bad input gets a clear error naming the field, the value and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from shorad.errors import ConfigError
+from shorad.scenario import load_scenario, parse_scenario
+
+
+def _err(data: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as info:
+        parse_scenario(data)
+    return str(info.value)
+
+
+def test_small_scenario_is_valid(small_spec: Any) -> None:
+    assert small_spec.n_threats == 8
+    assert len(small_spec.units) == 2
+    assert len(small_spec.effectors) == 3
+    assert [c.name for c in small_spec.classes] == ["loitering_munition", "quadcopter"]
+
+
+def test_unknown_key(small_scenario: dict[str, Any]) -> None:
+    small_scenario["units"][0]["sensr"] = "rooftop_radar"
+    msg = _err(small_scenario)
+    assert "units[0].sensr" in msg and "unknown key" in msg
+
+
+def test_wrong_unit_suffix(small_scenario: dict[str, Any]) -> None:
+    small_scenario["raid"][0]["distance_km"] = 4
+    del small_scenario["raid"][0]["distance_m"]
+    msg = _err(small_scenario)
+    assert "raid[0].distance_km" in msg and "unit suffix" in msg
+    assert "raid[0].distance_m: required field is missing" in msg
+
+
+def test_wrong_type_names_the_value(small_scenario: dict[str, Any]) -> None:
+    small_scenario["duration_s"] = "15 min"
+    msg = _err(small_scenario)
+    assert "duration_s" in msg and "'15 min'" in msg
+
+
+def test_negative_range_in_an_inline_sensor(small_scenario: dict[str, Any]) -> None:
+    from shorad.scenario.presets import bundled_presets
+
+    radar = dict(bundled_presets()["sensors"]["rooftop_radar"])
+    radar["max_range_m"] = -50.0
+    small_scenario["units"][0]["sensor"] = radar
+    msg = _err(small_scenario)
+    assert "units[0].sensor.max_range_m" in msg and "-50.0" in msg and "greater than 0" in msg
+
+
+def test_unsourced_number_in_a_preset(small_scenario: dict[str, Any]) -> None:
+    from shorad.scenario.presets import bundled_presets
+
+    radar = dict(bundled_presets()["sensors"]["rooftop_radar"])
+    radar["sources"] = {k: v for k, v in radar["sources"].items() if k != "pfa"}
+    small_scenario["units"][0]["sensor"] = radar
+    msg = _err(small_scenario)
+    assert "units[0].sensor" in msg and "'pfa'" in msg
+
+
+def test_asset_that_names_no_building(small_scenario: dict[str, Any]) -> None:
+    small_scenario["assets"][0]["building"] = "Ministere d'Etat"
+    msg = _err(small_scenario)
+    assert "assets[0].building" in msg and "Ministere d'Etat" in msg
+    assert "Ministère d'État" in msg  # suggests the close name
+
+
+def test_unit_off_the_map(small_scenario: dict[str, Any]) -> None:
+    small_scenario["units"][1] = {
+        "id": "far",
+        "position": {"lat_deg": 43.9, "lon_deg": 7.6},
+        "sensor": "rooftop_radar",
+    }
+    msg = _err(small_scenario)
+    assert "units[1].position" in msg and "outside the city" in msg and "43.9" in msg
+
+
+def test_unknown_preset_and_target_and_class(small_scenario: dict[str, Any]) -> None:
+    bad = dict(small_scenario, units=[dict(small_scenario["units"][0], effectors=["laser"])])
+    msg = _err(bad)
+    assert "units[0].effectors[0]" in msg and "'laser'" in msg and "rooftop_gun" in msg
+    raid = [dict(small_scenario["raid"][0], target="stadium")]
+    msg = _err(dict(small_scenario, raid=raid))
+    assert "raid[0].target" in msg and "'stadium'" in msg and "ministry" in msg
+    raid = [dict(small_scenario["raid"][0], **{"class": "jet"})]
+    msg = _err(dict(small_scenario, raid=raid))
+    assert "raid[0].class" in msg and "'jet'" in msg
+
+
+def test_scan_period_must_fit_the_clock(small_scenario: dict[str, Any]) -> None:
+    small_scenario["time_step_s"] = 0.3
+    msg = _err(small_scenario)
+    assert "scan_period_s" in msg and "time_step_s" in msg
+
+
+def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
+    p = tmp_path / "bad.yaml"
+    p.write_text("name: x\nunits: [a, b\nraid: 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"malformed YAML at line \d+, column \d+"):
+        load_scenario(p)
+
+
+def test_missing_file_and_non_mapping(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_scenario(tmp_path / "nope.yaml")
+    p = tmp_path / "list.yaml"
+    p.write_text(yaml.safe_dump([1, 2]), encoding="utf-8")
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        load_scenario(p)
+
+
+def test_bundled_presets_are_all_sourced() -> None:
+    from shorad.scenario.presets import PresetLibrary, bundled_presets
+
+    lib = PresetLibrary(**bundled_presets())
+    assert {"quadcopter", "loitering_munition"} <= set(lib.threats)
+    assert {"rooftop_gun", "vshorad_missile"} <= set(lib.effectors)
+    assert "rooftop_radar" in lib.sensors
+
+
+def test_demo_scenario_meets_the_brief(demo_spec: Any) -> None:
+    assert demo_spec.n_threats >= 50
+    assert len(demo_spec.units) >= 6
+    assert demo_spec.duration_s >= 900
+    assert {c.name for c in demo_spec.classes} == {"quadcopter", "loitering_munition"}
+    kinds = {t.kind for t in demo_spec.effectors.types}
+    assert kinds == {"gun", "missile"}
+    # the packaged copy and examples/demo.yaml are the same file
+    repo = Path(__file__).resolve().parents[2] / "examples" / "demo.yaml"
+    from shorad.scenario import demo_scenario_path
+
+    assert repo.read_bytes() == demo_scenario_path().read_bytes()
