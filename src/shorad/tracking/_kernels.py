@@ -1,0 +1,499 @@
+"""Numba kernels of the tracker's hot loops: predict, gate, assign, update, initiate, manage.
+
+Each kernel is a loop version of a numpy reference and is tested against it:
+
+==========================  =========================================================
+kernel                      numpy reference
+==========================  =========================================================
+:func:`predict_kernel`      :func:`shorad.tracking.kalman.predict`
+:func:`gate_kernel`         :func:`shorad.tracking.gnn.gate_distances`
+:func:`gated_cost_kernel`   :func:`shorad.tracking.gnn.gated_cost`
+:func:`update_kernel`       :func:`shorad.tracking.kalman.update`
+:func:`classify_kernel`     :func:`shorad.tracking.gnn.classify_by_speed`
+:func:`initiate_kernel`     :func:`shorad.tracking.kalman.initiate`
+:func:`manage_kernel`       :func:`shorad.tracking.gnn.track_management`
+==========================  =========================================================
+
+The kernels exploit the structure of the NCV model (``F`` is block ``[[I, dt I], [0, I]]``) and
+of the polar measurement (``H`` is zero in its velocity columns), which the references do not,
+and invert the 3x3 innovation covariance through its adjugate. They assume valid SI input
+(finite values, positive definite covariances) and allocate their outputs: inputs are never
+modified. The maths and sources are documented on the references.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from shorad.tracking.base import TENTATIVE
+from shorad.tracking.kalman import _MIN_GROUND_M
+
+__all__ = [
+    "classify_kernel",
+    "gate_kernel",
+    "gated_cost_kernel",
+    "initiate_kernel",
+    "manage_kernel",
+    "predict_kernel",
+    "update_kernel",
+]
+
+_TWO_PI = 2.0 * math.pi
+_TENTATIVE = int(TENTATIVE)
+_EPS_T_S = 1e-9
+
+
+@njit(
+    "Tuple((float64[:, ::1], float64[:, :, ::1]))(float64[:, :], float64[:, :, :], float64, "
+    "float64)",
+    cache=True,
+    nogil=True,
+)
+def predict_kernel(
+    x: NDArray[np.float64], P: NDArray[np.float64], dt_s: float, q_mps2: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover - compiled
+    """NCV prediction ``x' = F x``, ``P' = F P F^T + Q`` of (m, 6) states, (m, 6, 6) covs."""
+    m = x.shape[0]
+    xo = np.empty((m, 6))
+    po = np.empty((m, 6, 6))
+    q = q_mps2 * q_mps2
+    qa = q * dt_s**3 / 3.0
+    qb = q * dt_s**2 / 2.0
+    qc = q * dt_s
+    dt2 = dt_s * dt_s
+    for i in range(m):
+        for r in range(3):
+            xo[i, r] = x[i, r] + dt_s * x[i, r + 3]
+            xo[i, r + 3] = x[i, r + 3]
+            for s in range(3):
+                a = P[i, r, s]
+                b = P[i, r, s + 3]
+                c = P[i, r + 3, s]
+                d = P[i, r + 3, s + 3]
+                po[i, r, s] = a + dt_s * (b + c) + dt2 * d
+                po[i, r, s + 3] = b + dt_s * d
+                po[i, r + 3, s] = c + dt_s * d
+                po[i, r + 3, s + 3] = d
+            po[i, r, r] += qa
+            po[i, r, r + 3] += qb
+            po[i, r + 3, r] += qb
+            po[i, r + 3, r + 3] += qc
+        for r in range(6):
+            for s in range(r + 1, 6):
+                v = 0.5 * (po[i, r, s] + po[i, s, r])
+                po[i, r, s] = v
+                po[i, s, r] = v
+    return xo, po
+
+
+@njit(cache=True, nogil=True)
+def _polar(
+    x: NDArray[np.float64],
+    i: int,
+    sp: NDArray[np.float64],
+    j: int,
+    zhat: NDArray[np.float64],
+    hp: NDArray[np.float64],
+) -> None:  # pragma: no cover - compiled
+    """Write ``h(x[i])`` about ``sp[j]`` into ``zhat`` (3,) and its position Jacobian to ``hp``."""
+    dx = x[i, 0] - sp[j, 0]
+    dy = x[i, 1] - sp[j, 1]
+    dz = x[i, 2] - sp[j, 2]
+    g2 = max(dx * dx + dy * dy, _MIN_GROUND_M * _MIN_GROUND_M)
+    g = math.sqrt(g2)
+    r2 = g2 + dz * dz
+    r = math.sqrt(r2)
+    zhat[0] = r
+    az = math.atan2(dx, dy)
+    zhat[1] = az + _TWO_PI if az < 0.0 else az
+    zhat[2] = math.atan2(dz, g)
+    hp[0, 0] = dx / r
+    hp[0, 1] = dy / r
+    hp[0, 2] = dz / r
+    hp[1, 0] = dy / g2
+    hp[1, 1] = -dx / g2
+    hp[1, 2] = 0.0
+    k = dz / (g * r2)
+    hp[2, 0] = -dx * k
+    hp[2, 1] = -dy * k
+    hp[2, 2] = g / r2
+
+
+@njit(cache=True, nogil=True)
+def _wrap(a: float) -> float:  # pragma: no cover - compiled
+    """Wrap an angle (rad) to [-pi, pi); branches for the usual one-turn case, fmod otherwise."""
+    if a >= math.pi:
+        a -= _TWO_PI
+    elif a < -math.pi:
+        a += _TWO_PI
+    if -math.pi <= a < math.pi:
+        return a
+    return (a + math.pi) % _TWO_PI - math.pi
+
+
+@njit(cache=True, nogil=True)
+def _hpht(
+    hp: NDArray[np.float64], P: NDArray[np.float64], i: int, out: NDArray[np.float64]
+) -> None:  # pragma: no cover - compiled
+    """``out = Hp P[i, :3, :3] Hp^T`` (3, 3)."""
+    t = np.empty((3, 3))
+    for r in range(3):
+        for c in range(3):
+            t[r, c] = hp[r, 0] * P[i, 0, c] + hp[r, 1] * P[i, 1, c] + hp[r, 2] * P[i, 2, c]
+    for r in range(3):
+        for c in range(3):
+            out[r, c] = t[r, 0] * hp[c, 0] + t[r, 1] * hp[c, 1] + t[r, 2] * hp[c, 2]
+
+
+@njit(
+    "Tuple((float64[:, ::1], float64[:, ::1]))(float64[:, :], float64[:, :, :], float64[:, :], "
+    "float64[:, :, :], float64[:, :], float64)",
+    cache=True,
+    nogil=True,
+)
+def gate_kernel(
+    x: NDArray[np.float64],
+    P: NDArray[np.float64],
+    z: NDArray[np.float64],
+    R: NDArray[np.float64],
+    sensor_pos_m: NDArray[np.float64],
+    gate_d2: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover - compiled
+    """Squared Mahalanobis distance and ``ln det S`` (m, n) of every pair, exact where in gate.
+
+    ``h(x_i)`` and ``H P H^T`` are recomputed only when the sensor position changes from one
+    detection to the next, so a one-sensor scan costs one polar conversion per track. A pair
+    whose range or azimuth innovation alone puts it outside the gate (``nu_k^2 > gate_d2 S_kk``;
+    ``nu_k^2 / S_kk`` is a lower bound of ``d2`` for a positive definite ``S``) gets ``d2 = inf``
+    and ``ln det S = 0`` without the full quadratic form; a singular ``S`` gives ``inf`` for both.
+    """
+    m = x.shape[0]
+    n = z.shape[0]
+    d2 = np.empty((m, n))
+    log_det = np.zeros((m, n))
+    zhat = np.empty(3)
+    hp = np.empty((3, 3))
+    hpht = np.empty((3, 3))
+    for i in range(m):
+        for j in range(n):
+            if (
+                j == 0
+                or sensor_pos_m[j, 0] != sensor_pos_m[j - 1, 0]
+                or sensor_pos_m[j, 1] != sensor_pos_m[j - 1, 1]
+                or sensor_pos_m[j, 2] != sensor_pos_m[j - 1, 2]
+            ):
+                _polar(x, i, sensor_pos_m, j, zhat, hp)
+                _hpht(hp, P, i, hpht)
+            s00 = hpht[0, 0] + R[j, 0, 0]
+            a = z[j, 0] - zhat[0]
+            if a * a > gate_d2 * s00:
+                d2[i, j] = np.inf
+                continue
+            s11 = hpht[1, 1] + R[j, 1, 1]
+            b = _wrap(z[j, 1] - zhat[1])
+            if b * b > gate_d2 * s11:
+                d2[i, j] = np.inf
+                continue
+            s01 = 0.5 * (hpht[0, 1] + hpht[1, 0] + R[j, 0, 1] + R[j, 1, 0])
+            s02 = 0.5 * (hpht[0, 2] + hpht[2, 0] + R[j, 0, 2] + R[j, 2, 0])
+            s12 = 0.5 * (hpht[1, 2] + hpht[2, 1] + R[j, 1, 2] + R[j, 2, 1])
+            s22 = hpht[2, 2] + R[j, 2, 2]
+            c00 = s11 * s22 - s12 * s12
+            c01 = s02 * s12 - s01 * s22
+            c02 = s01 * s12 - s02 * s11
+            c11 = s00 * s22 - s02 * s02
+            c12 = s01 * s02 - s00 * s12
+            c22 = s00 * s11 - s01 * s01
+            det = s00 * c00 + s01 * c01 + s02 * c02
+            c = z[j, 2] - zhat[2]
+            if det > 0.0:
+                q = (
+                    c00 * a * a
+                    + c11 * b * b
+                    + c22 * c * c
+                    + 2.0 * (c01 * a * b + c02 * a * c + c12 * b * c)
+                )
+                d2[i, j] = q / det
+                log_det[i, j] = math.log(det)
+            else:
+                d2[i, j] = np.inf
+                log_det[i, j] = np.inf
+    return d2, log_det
+
+
+@njit(
+    "Tuple((float64[:, ::1], int64[::1], int64[::1]))(float64[:, :], float64[:, :], float64, "
+    "float64)",
+    cache=True,
+    nogil=True,
+)
+def gated_cost_kernel(
+    d2: NDArray[np.float64],
+    log_det_s: NDArray[np.float64],
+    gate_d2: float,
+    out_of_gate_cost: float,
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:  # pragma: no cover
+    """Assignment problem of the rows and columns of ``d2`` (m, n) with an in-gate pair.
+
+    Returns ``cost`` (r, c), ``rows`` (r,) and ``cols`` (c,): ``cost = (d2 + log_det_s)[rows]
+    [:, cols]`` with entries whose ``d2`` exceeds ``gate_d2`` (or is NaN) set to
+    ``out_of_gate_cost``.
+    """
+    m, n = d2.shape
+    row_in = np.zeros(m, np.bool_)
+    col_in = np.zeros(n, np.bool_)
+    for i in range(m):
+        for j in range(n):
+            if d2[i, j] <= gate_d2:
+                row_in[i] = True
+                col_in[j] = True
+    rows = np.flatnonzero(row_in)
+    cols = np.flatnonzero(col_in)
+    cost = np.empty((rows.shape[0], cols.shape[0]))
+    for a in range(rows.shape[0]):
+        for b in range(cols.shape[0]):
+            v = d2[rows[a], cols[b]]
+            if v <= gate_d2:
+                cost[a, b] = v + log_det_s[rows[a], cols[b]]
+            else:
+                cost[a, b] = out_of_gate_cost
+    return cost, rows, cols
+
+
+@njit(
+    "Tuple((float64[:, ::1], float64[:, :, ::1]))(float64[:, :], float64[:, :, :], "
+    "float64[:, :], float64[:, :, :], float64[:, :], int64[:], int64[:])",
+    cache=True,
+    nogil=True,
+)
+def update_kernel(
+    x: NDArray[np.float64],
+    P: NDArray[np.float64],
+    z: NDArray[np.float64],
+    R: NDArray[np.float64],
+    sensor_pos_m: NDArray[np.float64],
+    track_idx: NDArray[np.int64],
+    det_idx: NDArray[np.int64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover - compiled
+    """EKF update of tracks ``track_idx`` with detections ``det_idx`` (see ``kalman.update``).
+
+    Returns copies of ``x`` (m, 6) and ``P`` (m, 6, 6) in which row ``track_idx[k]`` is updated
+    with detection ``det_idx[k]`` (Joseph form, symmetric); the other rows are unchanged.
+    ``track_idx`` must not repeat (one measurement per track).
+    """
+    xo = np.empty((x.shape[0], 6))
+    xo[:] = x
+    po = np.empty((P.shape[0], 6, 6))
+    po[:] = P
+    zhat = np.empty(3)
+    hp = np.empty((3, 3))
+    s = np.empty((3, 3))
+    si = np.empty((3, 3))
+    pht = np.empty((6, 3))
+    k = np.empty((6, 3))
+    a = np.empty((6, 6))
+    ap = np.empty((6, 6))
+    kr = np.empty((6, 3))
+    nu = np.empty(3)
+    for kk in range(track_idx.shape[0]):
+        i = track_idx[kk]
+        jd = det_idx[kk]
+        _polar(x, i, sensor_pos_m, jd, zhat, hp)
+        _hpht(hp, P, i, s)
+        for r in range(3):
+            for c in range(3):
+                s[r, c] += R[jd, r, c]
+        # Inverse of S through its adjugate (S symmetrised first).
+        s01 = 0.5 * (s[0, 1] + s[1, 0])
+        s02 = 0.5 * (s[0, 2] + s[2, 0])
+        s12 = 0.5 * (s[1, 2] + s[2, 1])
+        s00, s11, s22 = s[0, 0], s[1, 1], s[2, 2]
+        c00 = s11 * s22 - s12 * s12
+        c01 = s02 * s12 - s01 * s22
+        c02 = s01 * s12 - s02 * s11
+        c11 = s00 * s22 - s02 * s02
+        c12 = s01 * s02 - s00 * s12
+        c22 = s00 * s11 - s01 * s01
+        inv_det = 1.0 / (s00 * c00 + s01 * c01 + s02 * c02)
+        si[0, 0] = c00 * inv_det
+        si[1, 1] = c11 * inv_det
+        si[2, 2] = c22 * inv_det
+        si[0, 1] = si[1, 0] = c01 * inv_det
+        si[0, 2] = si[2, 0] = c02 * inv_det
+        si[1, 2] = si[2, 1] = c12 * inv_det
+        # P H^T (6, 3): H is zero in its velocity columns.
+        for r in range(6):
+            for c in range(3):
+                pht[r, c] = P[i, r, 0] * hp[c, 0] + P[i, r, 1] * hp[c, 1] + P[i, r, 2] * hp[c, 2]
+        for r in range(6):
+            for c in range(3):
+                k[r, c] = pht[r, 0] * si[0, c] + pht[r, 1] * si[1, c] + pht[r, 2] * si[2, c]
+        nu[0] = z[jd, 0] - zhat[0]
+        nu[1] = _wrap(z[jd, 1] - zhat[1])
+        nu[2] = z[jd, 2] - zhat[2]
+        for r in range(6):
+            xo[i, r] = x[i, r] + k[r, 0] * nu[0] + k[r, 1] * nu[1] + k[r, 2] * nu[2]
+        # Joseph form: A = I - K H, P' = A P A^T + K R K^T.
+        for r in range(6):
+            for c in range(6):
+                a[r, c] = 1.0 if r == c else 0.0
+            for c in range(3):
+                a[r, c] -= k[r, 0] * hp[0, c] + k[r, 1] * hp[1, c] + k[r, 2] * hp[2, c]
+        for r in range(6):
+            for c in range(6):
+                acc = 0.0
+                for t in range(6):
+                    acc += a[r, t] * P[i, t, c]
+                ap[r, c] = acc
+        for r in range(6):
+            for c in range(3):
+                kr[r, c] = k[r, 0] * R[jd, 0, c] + k[r, 1] * R[jd, 1, c] + k[r, 2] * R[jd, 2, c]
+        for r in range(6):
+            for c in range(r, 6):
+                acc = 0.0
+                for t in range(6):
+                    acc += ap[r, t] * a[c, t]
+                acc2 = 0.0
+                for t in range(3):
+                    acc2 += kr[r, t] * k[c, t]
+                po[i, r, c] = acc + acc2
+        # Symmetric by construction from the upper triangle (r <= c) computed above; the lower
+        # triangle of A P A^T + K R K^T equals it up to rounding.
+        for r in range(6):
+            for c in range(r + 1, 6):
+                po[i, c, r] = po[i, r, c]
+    return xo, po
+
+
+@njit(
+    "float64[:, ::1](float64[:, :], float64[:, :, :], float64[:], float64[:])",
+    cache=True,
+    nogil=True,
+)
+def classify_kernel(
+    x: NDArray[np.float64],
+    P: NDArray[np.float64],
+    class_speed_mps: NDArray[np.float64],
+    class_speed_sigma_mps: NDArray[np.float64],
+) -> NDArray[np.float64]:  # pragma: no cover - compiled
+    """Speed-classifier probabilities (m, C) (see ``gnn.classify_by_speed``)."""
+    m = x.shape[0]
+    nc = class_speed_mps.shape[0]
+    out = np.empty((m, nc))
+    logl = np.empty(nc)
+    for i in range(m):
+        vx, vy, vz = x[i, 3], x[i, 4], x[i, 5]
+        s = math.sqrt(vx * vx + vy * vy + vz * vz)
+        if s > 1e-9:
+            u0, u1, u2 = vx / s, vy / s, vz / s
+            var_s = (
+                u0 * (P[i, 3, 3] * u0 + P[i, 3, 4] * u1 + P[i, 3, 5] * u2)
+                + u1 * (P[i, 4, 3] * u0 + P[i, 4, 4] * u1 + P[i, 4, 5] * u2)
+                + u2 * (P[i, 5, 3] * u0 + P[i, 5, 4] * u1 + P[i, 5, 5] * u2)
+            )
+        else:
+            var_s = (P[i, 3, 3] + P[i, 4, 4] + P[i, 5, 5]) / 3.0
+        best = -np.inf
+        for c in range(nc):
+            var = class_speed_sigma_mps[c] ** 2 + var_s
+            e = s - class_speed_mps[c]
+            logl[c] = -0.5 * e * e / var - 0.5 * math.log(var)
+            best = max(best, logl[c])
+        tot = 0.0
+        for c in range(nc):
+            logl[c] = math.exp(logl[c] - best)
+            tot += logl[c]
+        for c in range(nc):
+            out[i, c] = logl[c] / tot
+    return out
+
+
+@njit(
+    "Tuple((float64[:, ::1], float64[:, :, ::1]))(float64[:, :], float64[:, :, :], "
+    "float64[:, :], int64[:], float64)",
+    cache=True,
+    nogil=True,
+)
+def initiate_kernel(
+    z: NDArray[np.float64],
+    R: NDArray[np.float64],
+    sensor_pos_m: NDArray[np.float64],
+    det_idx: NDArray[np.int64],
+    speed_sigma_mps: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover - compiled
+    """One-point initiation from detections ``det_idx`` (k,) (see ``kalman.initiate``)."""
+    n = det_idx.shape[0]
+    xo = np.zeros((n, 6))
+    po = np.zeros((n, 6, 6))
+    j = np.empty((3, 3))
+    jr = np.empty((3, 3))
+    v = speed_sigma_mps * speed_sigma_mps
+    for i in range(n):
+        d = det_idx[i]
+        r, az, el = z[d, 0], z[d, 1], z[d, 2]
+        sa, ca, se, ce = math.sin(az), math.cos(az), math.sin(el), math.cos(el)
+        xo[i, 0] = r * ce * sa + sensor_pos_m[d, 0]
+        xo[i, 1] = r * ce * ca + sensor_pos_m[d, 1]
+        xo[i, 2] = r * se + sensor_pos_m[d, 2]
+        j[0, 0] = ce * sa
+        j[1, 0] = ce * ca
+        j[2, 0] = se
+        j[0, 1] = r * ce * ca
+        j[1, 1] = -r * ce * sa
+        j[2, 1] = 0.0
+        j[0, 2] = -r * se * sa
+        j[1, 2] = -r * se * ca
+        j[2, 2] = r * ce
+        for a in range(3):
+            for b in range(3):
+                jr[a, b] = j[a, 0] * R[d, 0, b] + j[a, 1] * R[d, 1, b] + j[a, 2] * R[d, 2, b]
+        for a in range(3):
+            for b in range(a, 3):
+                val = jr[a, 0] * j[b, 0] + jr[a, 1] * j[b, 1] + jr[a, 2] * j[b, 2]
+                po[i, a, b] = val
+                po[i, b, a] = val
+            po[i, a + 3, a + 3] = v
+    return xo, po
+
+
+@njit(
+    "Tuple((boolean[::1], boolean[::1]))(int8[:], int32[:], float64[:], float64[:], "
+    "float64[:, :, :], float64, int64, float64, float64, float64)",
+    cache=True,
+    nogil=True,
+)
+def manage_kernel(
+    status: NDArray[np.int8],
+    hits: NDArray[np.int32],
+    born_t_s: NDArray[np.float64],
+    last_update_t_s: NDArray[np.float64],
+    P: NDArray[np.float64],
+    t_s: float,
+    confirm_hits: int,
+    confirm_window_s: float,
+    delete_after_s: float,
+    max_position_var_m2: float,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:  # pragma: no cover - compiled
+    """Confirm and delete masks (m,) of the track management rules (see ``gnn.track_management``).
+
+    Time comparisons have a tolerance of ``_EPS_T_S`` (1e-9 s).
+    """
+    m = status.shape[0]
+    confirm = np.zeros(m, np.bool_)
+    delete = np.zeros(m, np.bool_)
+    for i in range(m):
+        tentative = status[i] == _TENTATIVE
+        in_window = (t_s - born_t_s[i]) <= confirm_window_s + _EPS_T_S
+        c = tentative and in_window and hits[i] >= confirm_hits
+        d = (
+            (t_s - last_update_t_s[i]) > delete_after_s + _EPS_T_S
+            or (P[i, 0, 0] + P[i, 1, 1] + P[i, 2, 2]) > max_position_var_m2
+            or (tentative and not c and not in_window)
+        )
+        confirm[i] = c and not d
+        delete[i] = d
+    return confirm, delete

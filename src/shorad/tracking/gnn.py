@@ -1,0 +1,559 @@
+"""Global nearest neighbour (GNN) multi-target tracker with an EKF per track.
+
+One :meth:`GnnTracker.step` processes one sensor scan (centralised sequential fusion: the
+simulation feeds the scans of every sensor in time order into one picture):
+
+1. predict every track to the scan time with the NCV model (:mod:`shorad.tracking.kalman`);
+2. gate: the squared Mahalanobis distance ``d2[i, j] = nu^T S^-1 nu`` of every track ``i`` and
+   detection ``j`` is built for the whole scan at once; pairs with ``d2`` above the chi-square
+   quantile of ``gate_probability`` (3 degrees of freedom) are impossible ([2]_ ch. 6);
+3. assign: :func:`scipy.optimize.linear_sum_assignment` on the gated cost
+   ``d2 + ln det S`` (the negative log-likelihood of the pair up to a constant, the "generalised
+   statistical distance" of [2]_ ch. 6) with a prohibitive cost on out-of-gate pairs, so that the
+   assignment first maximises the number of in-gate pairs and then minimises the summed cost.
+   The ``ln det S`` term keeps a fresh tentative track, whose ``S`` is large, from taking a
+   detection that fits an established track almost as well;
+4. EKF-update assigned tracks (Joseph form), start a tentative track from every unassigned
+   detection (one-point initiation);
+5. track management: a tentative track with ``confirm_hits`` updates within
+   ``confirm_window_s`` of its birth is confirmed, otherwise deleted when the window closes (the
+   time-based form of the "M of N" rule, [2]_); any track with no update for more than
+   ``delete_after_s`` or whose position uncertainty exceeds ``max_position_sigma_m`` is deleted.
+
+The tracker never reads :attr:`Detections.truth_id`.
+
+References
+----------
+.. [1] Y. Bar-Shalom, X. R. Li, T. Kirubarajan, *Estimation with Applications to Tracking and
+   Navigation*, Wiley, 2001.
+.. [2] S. Blackman, R. Popoli, *Design and Analysis of Modern Tracking Systems*, Artech House,
+   1999. Cited in the function docstrings as "Blackman & Popoli (1999)".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import linear_sum_assignment
+from scipy.special import gammaincinv
+
+from shorad.errors import ConfigError, SimulationError
+from shorad.sensors.base import Detections
+from shorad.tracking._kernels import (
+    classify_kernel,
+    gate_kernel,
+    gated_cost_kernel,
+    initiate_kernel,
+    manage_kernel,
+    predict_kernel,
+    update_kernel,
+)
+from shorad.tracking.base import CONFIRMED, TENTATIVE, Tracks
+from shorad.tracking.kalman import polar_measurement, wrap_angle
+
+__all__ = [
+    "GnnTracker",
+    "TrackerConfig",
+    "TrackerStep",
+    "classify_by_speed",
+    "gate_distances",
+    "gated_cost",
+    "track_management",
+]
+
+_EPS_T_S = 1e-9
+"""Tolerance (s) on time comparisons of the management rules (scan times are sums of floats)."""
+_OUT_OF_GATE_COST = 1e9
+"""Cost of an out-of-gate pair: larger than any sum of in-gate costs (each ``d2 + ln det S`` is
+at most a few hundred in magnitude), so an out-of-gate pair is never preferred."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerConfig:
+    """Settings of :class:`GnnTracker`.
+
+    Attributes
+    ----------
+    q_mps2 : float
+        Acceleration noise level of the NCV model (m/s^2); spectral density ``q_mps2**2``
+        m^2/s^3 (see :func:`shorad.tracking.kalman.ncv_process_noise`).
+    gate_probability : float
+        Probability mass of the chi-square (3 dof) gate on the squared Mahalanobis distance.
+    init_speed_sigma_mps : float
+        One-sigma prior (m/s) on each velocity component of a one-point initiation (zero mean).
+    confirm_hits : int
+        ``M``: updates (the first detection included) needed for confirmation.
+    confirm_window_s : float
+        A tentative track must get ``M`` hits within this time (s) from its birth to be
+        confirmed; otherwise it is deleted when the window closes. Time-based "M of N"
+        because several asynchronous sensors feed one picture.
+    delete_after_s : float
+        A track (tentative or confirmed) with no update for longer than this (s) is deleted.
+    max_position_sigma_m : float
+        A track with ``sqrt(trace(P_position))`` above this (m) is deleted. The trace bounds
+        the largest position standard deviation from above.
+    """
+
+    q_mps2: float = 1.0
+    gate_probability: float = 0.999
+    init_speed_sigma_mps: float = 40.0
+    confirm_hits: int = 3
+    confirm_window_s: float = 5.0
+    delete_after_s: float = 4.0
+    max_position_sigma_m: float = 500.0
+
+    def __post_init__(self) -> None:
+        checks = (
+            ("q_mps2", self.q_mps2 >= 0.0, ">= 0 m/s^2"),
+            ("gate_probability", 0.0 < self.gate_probability < 1.0, "in (0, 1)"),
+            ("init_speed_sigma_mps", self.init_speed_sigma_mps > 0.0, "> 0 m/s"),
+            ("confirm_hits", self.confirm_hits >= 1, ">= 1"),
+            ("confirm_window_s", self.confirm_window_s >= 0.0, ">= 0 s"),
+            ("delete_after_s", self.delete_after_s > 0.0, "> 0 s"),
+            ("max_position_sigma_m", self.max_position_sigma_m > 0.0, "> 0 m"),
+        )
+        for name, ok, want in checks:
+            if not ok:
+                raise ConfigError(
+                    f"must be {want}, got {getattr(self, name)!r}", field=f"TrackerConfig.{name}"
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerStep:
+    """Result of one :meth:`GnnTracker.step`.
+
+    Attributes
+    ----------
+    tracks : Tracks
+        Live tracks after the update, at the scan time.
+    det_track_id : (n,) int64
+        Id of the track each detection updated or started, in detection order.
+    confirmed_ids : (k,) int64
+        Ids of the tracks confirmed in this step.
+    deleted_ids : (d,) int64
+        Ids of the tracks deleted in this step (they are absent from ``tracks``).
+    """
+
+    tracks: Tracks
+    det_track_id: NDArray[np.int64]
+    confirmed_ids: NDArray[np.int64]
+    deleted_ids: NDArray[np.int64]
+
+
+def classify_by_speed(
+    x: NDArray[np.float64],
+    P: NDArray[np.float64],
+    class_speed_mps: NDArray[np.float64],
+    class_speed_sigma_mps: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Simple speed classifier: class probabilities from the estimated speed alone.
+
+    With ``s = |v|`` the estimated speed and ``u = v / s`` its direction, the speed variance of
+    the estimate is ``var_s = u^T P_vv u`` (``trace(P_vv) / 3`` when ``s`` is ~0). Each class
+    ``c`` gets the Gaussian likelihood ``N(s; mu_c, sigma_c^2 + var_s)``; the probabilities are
+    the likelihoods normalised (equal priors). The belief is memoryless: recomputed from the
+    current estimate each time, not accumulated, since successive estimates are correlated.
+
+    Parameters
+    ----------
+    x : (m, 6) float64
+        States (m, m/s).
+    P : (m, 6, 6) float64
+        State covariances.
+    class_speed_mps : (C,) float64
+        Typical speed of each class (m/s).
+    class_speed_sigma_mps : (C,) float64
+        Spread of each class's speed (m/s), > 0.
+
+    Returns
+    -------
+    (m, C) float64
+        Class probabilities, rows sum to 1.
+    """
+    v = x[:, 3:]
+    s = np.sqrt(np.einsum("ij,ij->i", v, v))
+    pvv = P[:, 3:, 3:]
+    moving = s > 1e-9
+    u = v / np.where(moving, s, 1.0)[:, None]
+    var_dir = np.einsum("ij,ijk,ik->i", u, pvv, u)
+    var_s = np.where(moving, var_dir, np.trace(pvv, axis1=1, axis2=2) / 3.0)
+    var = class_speed_sigma_mps**2 + var_s[:, None]  # (m, C)
+    log_l = -0.5 * (s[:, None] - class_speed_mps) ** 2 / var - 0.5 * np.log(var)
+    w = np.exp(log_l - log_l.max(axis=1, keepdims=True))
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def _mahalanobis_sym3(
+    S: NDArray[np.float64], nu: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``nu^T S^-1 nu`` and ``ln det S`` for symmetric 3x3 ``S`` (..., 3, 3) via the adjugate.
+
+    Both are ``inf`` where ``S`` is not positive definite (``det S <= 0``).
+    """
+    s00, s01, s02 = S[..., 0, 0], S[..., 0, 1], S[..., 0, 2]
+    s11, s12, s22 = S[..., 1, 1], S[..., 1, 2], S[..., 2, 2]
+    c00 = s11 * s22 - s12 * s12
+    c01 = s02 * s12 - s01 * s22
+    c02 = s01 * s12 - s02 * s11
+    c11 = s00 * s22 - s02 * s02
+    c12 = s01 * s02 - s00 * s12
+    c22 = s00 * s11 - s01 * s01
+    det = s00 * c00 + s01 * c01 + s02 * c02
+    a, b, c = nu[..., 0], nu[..., 1], nu[..., 2]
+    q = c00 * a * a + c11 * b * b + c22 * c * c + 2.0 * (c01 * a * b + c02 * a * c + c12 * b * c)
+    ok = det > 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d2 = np.where(ok, q / det, np.inf)
+        log_det = np.where(ok, np.log(np.where(ok, det, 1.0)), np.inf)
+    return d2, log_det
+
+
+def gate_distances(
+    x: NDArray[np.float64], P: NDArray[np.float64], dets: Detections
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Squared Mahalanobis distance and innovation log-determinant of every track-detection pair.
+
+    ``d2[i, j] = nu_ij^T S_ij^-1 nu_ij`` with ``nu_ij = z_j - h_j(x_i)`` (azimuth wrapped),
+    ``S_ij = H_ij P_i H_ij^T + R_j``, ``H_ij`` the Jacobian of ``h_j`` at ``x_i``, and ``h_j``
+    the polar measurement function about detection ``j``'s sensor (Blackman & Popoli (1999)
+    ch. 6).
+    Built for the whole scan at once with numpy; this is the reference of the compiled
+    :func:`shorad.tracking._kernels.gate_kernel` that the tracker runs.
+
+    Parameters
+    ----------
+    x : (m, 6) float64
+        Predicted track states (m, m/s).
+    P : (m, 6, 6) float64
+        Predicted covariances.
+    dets : Detections
+        ``n`` detections (``z``, ``R`` and ``sensor_pos_m`` are read).
+
+    Returns
+    -------
+    d2 : (m, n) float64
+        Squared Mahalanobis distance (dimensionless); ``inf`` where ``S`` is singular.
+    log_det_s : (m, n) float64
+        ``ln det S_ij`` (``S`` in m^2 rad^4); ``inf`` where ``S`` is singular.
+    """
+    m, n = x.shape[0], len(dets)
+    if m == 0 or n == 0:
+        return np.zeros((m, n)), np.zeros((m, n))
+    pos = dets.sensor_pos_m
+    if (pos == pos[0]).all():  # one sensor scan: h(x) and H once per track
+        upos = pos[:1]
+        key = np.zeros(n, np.intp)
+    else:  # mixed sensors: h(x) and H per (track, detection)
+        upos = pos
+        key = np.arange(n)
+    k = upos.shape[0]
+    zhat, h = polar_measurement(np.repeat(x, k, axis=0), np.tile(upos, (m, 1)))
+    hp = h.reshape(m, k, 3, 6)[..., :3]  # velocity columns of H are zero
+    hpht = hp @ P[:, None, :3, :3] @ np.swapaxes(hp, -1, -2)  # (m, k, 3, 3)
+    s = hpht[:, key] + dets.R[None]
+    s = 0.5 * (s + np.swapaxes(s, -1, -2))
+    nu = dets.z[None] - zhat.reshape(m, k, 3)[:, key]
+    nu[..., 1] = wrap_angle(nu[..., 1])
+    return _mahalanobis_sym3(s, nu)
+
+
+def gated_cost(
+    d2: NDArray[np.float64],
+    log_det_s: NDArray[np.float64],
+    gate_d2: float,
+    out_of_gate_cost: float = _OUT_OF_GATE_COST,
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    """Reduced assignment problem: the rows and columns of ``d2`` that have an in-gate pair.
+
+    The reference of the compiled :func:`shorad.tracking._kernels.gated_cost_kernel`.
+
+    Parameters
+    ----------
+    d2 : (m, n) float64
+        Squared Mahalanobis distances (see :func:`gate_distances`).
+    log_det_s : (m, n) float64
+        ``ln det S`` of each pair (read only where in gate).
+    gate_d2 : float
+        Gate threshold on ``d2``; pairs with ``d2 <= gate_d2`` are in the gate.
+    out_of_gate_cost : float
+        Cost put on out-of-gate pairs of the reduced problem; larger than any sum of in-gate
+        costs, so that an assignment maximises the number of in-gate pairs first.
+
+    Returns
+    -------
+    cost : (r, c) float64
+        ``(d2 + log_det_s)[rows][:, cols]``, out-of-gate entries set to ``out_of_gate_cost``.
+    rows : (r,) int64
+        Tracks with at least one detection in their gate.
+    cols : (c,) int64
+        Detections in the gate of at least one track.
+    """
+    in_gate = d2 <= gate_d2
+    rows = np.flatnonzero(in_gate.any(axis=1)).astype(np.int64)
+    cols = np.flatnonzero(in_gate.any(axis=0)).astype(np.int64)
+    with np.errstate(invalid="ignore"):
+        cost = np.where(in_gate, d2 + log_det_s, out_of_gate_cost)[rows[:, None], cols]
+    return cost, rows, cols
+
+
+def track_management(
+    tracks: Tracks, t_s: float, config: TrackerConfig
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Which tracks the management rules confirm and delete at time ``t_s``.
+
+    A tentative track is confirmed when it has ``confirm_hits`` updates within
+    ``confirm_window_s`` of its birth ("M of N" in time, Blackman & Popoli (1999)). A track is
+    deleted when it had no update for longer than ``delete_after_s``, when
+    ``sqrt(trace(P_position))`` exceeds ``max_position_sigma_m``, or when it is tentative and its
+    window has closed without confirmation. A track deleted in this step is not also confirmed.
+    Time comparisons allow 1e-9 s of rounding. The reference of the compiled
+    :func:`shorad.tracking._kernels.manage_kernel`.
+
+    Parameters
+    ----------
+    tracks : Tracks
+        Tracks after this step's updates and initiations (``status``, ``hits``, ``born_t_s``,
+        ``last_update_t_s`` and ``P`` are read).
+    t_s : float
+        Current time (s).
+    config : TrackerConfig
+        The rules' settings.
+
+    Returns
+    -------
+    confirm : (m,) bool
+        Tracks confirmed now.
+    delete : (m,) bool
+        Tracks deleted now.
+    """
+    tentative = tracks.status == TENTATIVE
+    in_window = (t_s - tracks.born_t_s) <= config.confirm_window_s + _EPS_T_S
+    confirm = tentative & in_window & (tracks.hits >= config.confirm_hits)
+    pos_var = np.trace(tracks.P[:, :3, :3], axis1=1, axis2=2)
+    delete = (
+        ((t_s - tracks.last_update_t_s) > config.delete_after_s + _EPS_T_S)
+        | (pos_var > config.max_position_sigma_m**2)
+        | (tentative & ~confirm & ~in_window)
+    )
+    return confirm & ~delete, delete
+
+
+_A = TypeVar("_A", bound=np.ndarray[Any, Any])
+
+
+def _writeable(a: _A) -> _A:
+    """``a`` itself, or a copy if it is read-only (the compiled kernels take writeable arrays)."""
+    return a if a.flags.writeable else a.copy()
+
+
+class GnnTracker:
+    """Global nearest neighbour tracker (see the module docstring for the algorithm).
+
+    Configuration is fixed at construction; :meth:`step` is a pure function of its inputs.
+
+    Parameters
+    ----------
+    config : TrackerConfig
+        Filter, gate and track management settings.
+    class_speed_mps : sequence of float, length C
+        Typical speed (m/s) of each threat class, in the scenario's class order.
+    class_speed_sigma_mps : sequence of float, length C
+        Spread of each class's speed (m/s), > 0.
+    """
+
+    __slots__ = ("_class_sigma", "_class_speed", "_config", "_gate_d2", "_max_pos_var")
+
+    def __init__(
+        self,
+        config: TrackerConfig,
+        class_speed_mps: Sequence[float],
+        class_speed_sigma_mps: Sequence[float],
+    ) -> None:
+        speed = np.array(class_speed_mps, dtype=np.float64)
+        sigma = np.array(class_speed_sigma_mps, dtype=np.float64)
+        if speed.ndim != 1 or speed.size == 0:
+            raise ConfigError(
+                f"must be a non-empty sequence, got shape {speed.shape}",
+                field="GnnTracker.class_speed_mps",
+            )
+        if sigma.shape != speed.shape:
+            raise ConfigError(
+                f"must have {speed.size} entries like class_speed_mps, got shape {sigma.shape}",
+                field="GnnTracker.class_speed_sigma_mps",
+            )
+        if not (sigma > 0.0).all():
+            raise ConfigError(
+                f"must be > 0 m/s, got {sigma.tolist()}", field="GnnTracker.class_speed_sigma_mps"
+            )
+        self._config = config
+        self._class_speed = speed
+        self._class_sigma = sigma
+        # chi-square quantile with 3 dof: F^-1(p) = 2 P^-1(3/2, p) (regularised gamma).
+        self._gate_d2 = float(2.0 * gammaincinv(1.5, config.gate_probability))
+        self._max_pos_var = config.max_position_sigma_m**2
+
+    @property
+    def config(self) -> TrackerConfig:
+        """The tracker's settings."""
+        return self._config
+
+    @property
+    def gate_d2(self) -> float:
+        """Gate threshold on the squared Mahalanobis distance (chi-square 3 dof quantile)."""
+        return self._gate_d2
+
+    @property
+    def n_classes(self) -> int:
+        """Number of threat classes ``C``."""
+        return int(self._class_speed.size)
+
+    def initial(self, t_s: float = 0.0) -> Tracks:
+        """An empty picture at time ``t_s`` (s)."""
+        return Tracks.empty(self.n_classes, t_s=t_s)
+
+    def step(self, tracks: Tracks, dets: Detections, t_s: float) -> TrackerStep:
+        """Process one sensor scan.
+
+        Parameters
+        ----------
+        tracks : Tracks
+            Picture from the previous step (at ``tracks.t_s <= t_s``).
+        dets : Detections
+            One scan's detections (possibly empty), all taken at ``t_s``; ``z``, ``R`` and
+            ``sensor_pos_m`` are read, ``truth_id`` never.
+        t_s : float
+            Scan time (s).
+
+        Returns
+        -------
+        TrackerStep
+            New picture at ``t_s`` plus the association and management outcome of the step.
+            Arrays of fields that did not change (e.g. ``track_id`` when no track was born or
+            deleted) may be shared with ``tracks``: treat both as read-only.
+
+        Raises
+        ------
+        SimulationError
+            If ``t_s`` is earlier than ``tracks.t_s`` or ``tracks`` has another class count.
+        """
+        cfg = self._config
+        t_s = float(t_s)
+        dt_s = t_s - tracks.t_s
+        if dt_s < 0.0:
+            raise SimulationError(
+                f"GnnTracker.step: scan time t_s={t_s} s is before the tracks' time "
+                f"{tracks.t_s} s; scans must come in time order"
+            )
+        if tracks.class_prob.shape[1] != self.n_classes:
+            raise SimulationError(
+                f"GnnTracker.step: tracks have {tracks.class_prob.shape[1]} classes, "
+                f"the tracker {self.n_classes}"
+            )
+        m, n = len(tracks), len(dets)
+        hits = tracks.hits
+        last_update = tracks.last_update_t_s
+        det_track_id = np.empty(n, np.int64)
+        unassigned = np.ones(n, np.bool_)
+
+        x, p = tracks.x, tracks.P
+        if m:
+            x, p = predict_kernel(_writeable(x), _writeable(p), dt_s, cfg.q_mps2)
+        if m and n:
+            z, r_cov, spos = _writeable(dets.z), _writeable(dets.R), _writeable(dets.sensor_pos_m)
+            d2, log_det_s = gate_kernel(x, p, z, r_cov, spos, self._gate_d2)
+            cost, rows, cols = gated_cost_kernel(d2, log_det_s, self._gate_d2, _OUT_OF_GATE_COST)
+            if rows.size:
+                ri, ci = linear_sum_assignment(cost)
+                ok = cost[ri, ci] < 0.5 * _OUT_OF_GATE_COST
+                ti, dj = rows[ri[ok]], cols[ci[ok]]
+                x, p = update_kernel(x, p, z, r_cov, spos, ti, dj)
+                hits = hits.copy()
+                hits[ti] += 1
+                last_update = last_update.copy()
+                last_update[ti] = t_s
+                det_track_id[dj] = tracks.track_id[ti]
+                unassigned[dj] = False
+
+        # Class belief of the existing tracks from their speed (uniform until a second hit).
+        if m:
+            class_prob = classify_kernel(x, p, self._class_speed, self._class_sigma)
+            class_prob[hits < 2] = 1.0 / self.n_classes
+        else:
+            class_prob = tracks.class_prob
+
+        # New tentative tracks from the unassigned detections, numbered in detection order.
+        new_j = np.flatnonzero(unassigned)
+        n_new = new_j.size
+        new_ids = tracks.next_track_id + np.arange(n_new, dtype=np.int64)
+        det_track_id[new_j] = new_ids
+        fields = (
+            tracks.track_id,
+            x,
+            p,
+            tracks.status,
+            class_prob,
+            hits,
+            tracks.born_t_s,
+            last_update,
+            tracks.confirmed_t_s,
+        )
+        if n_new:
+            x0, p0 = initiate_kernel(
+                _writeable(dets.z),
+                _writeable(dets.R),
+                _writeable(dets.sensor_pos_m),
+                new_j,
+                cfg.init_speed_sigma_mps,
+            )
+            t_new = np.full(n_new, t_s)
+            new = (
+                new_ids,
+                x0,
+                p0,
+                np.full(n_new, TENTATIVE, np.int8),
+                np.full((n_new, self.n_classes), 1.0 / self.n_classes),
+                np.ones(n_new, np.int32),
+                t_new,
+                t_new,
+                np.full(n_new, np.nan),
+            )
+            fields = tuple(np.concatenate(pair) for pair in zip(fields, new, strict=True))
+        track_id, x, p, status, class_prob, hits, born, last_update, confirmed_t = fields
+
+        # Track management: confirm (M hits within the window), delete (stale, too uncertain,
+        # tentative with the window closed).
+        confirm, delete = manage_kernel(
+            _writeable(status),
+            _writeable(hits),
+            _writeable(born),
+            _writeable(last_update),
+            _writeable(p),
+            t_s,
+            cfg.confirm_hits,
+            cfg.confirm_window_s,
+            cfg.delete_after_s,
+            self._max_pos_var,
+        )
+        confirmed_ids = track_id[confirm]
+        deleted_ids = track_id[delete]
+        if confirmed_ids.size:
+            status = status.copy()
+            status[confirm] = CONFIRMED
+            confirmed_t = confirmed_t.copy()
+            confirmed_t[confirm] = t_s
+        fields = (track_id, x, p, status, class_prob, hits, born, last_update, confirmed_t)
+        if deleted_ids.size:
+            keep = ~delete
+            fields = tuple(a[keep] for a in fields)
+        out = Tracks(t_s, *fields, next_track_id=tracks.next_track_id + n_new)
+        return TrackerStep(
+            tracks=out,
+            det_track_id=det_track_id,
+            confirmed_ids=confirmed_ids,
+            deleted_ids=deleted_ids,
+        )
