@@ -18,9 +18,11 @@ def check_array(
     """
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{owner}.{name}: expected numpy.ndarray, got {type(value).__name__}")
-    if value.dtype != np.dtype(dtype):
+    if value.dtype != dtype:
         raise TypeError(f"{owner}.{name}: expected dtype {np.dtype(dtype)}, got {value.dtype}")
-    if value.ndim != len(shape) or any(
-        want is not None and got != want for got, want in zip(value.shape, shape, strict=False)
-    ):
-        raise ValueError(f"{owner}.{name}: expected shape {shape}, got {value.shape}")
+    got = value.shape
+    if len(got) != len(shape):
+        raise ValueError(f"{owner}.{name}: expected shape {shape}, got {got}")
+    for g, want in zip(got, shape, strict=True):
+        if want is not None and g != want:
+            raise ValueError(f"{owner}.{name}: expected shape {shape}, got {got}")

@@ -88,6 +88,7 @@ def _print_summary(summary: Any, out: Path | None, wall_s: float) -> None:
         ("false_tracks_confirmed", "false tracks confirmed"),
         ("shots", "shots (engagements)"),
         ("shots_at_false_tracks", "shots at false tracks"),
+        ("shots_wide", "shots that found no drone near the aim point"),
         ("kills", "kills"),
         ("shots_per_kill", "shots per kill"),
         ("interceptor_cost_usd", "interceptor cost (USD)"),
@@ -98,15 +99,20 @@ def _print_summary(summary: Any, out: Path | None, wall_s: float) -> None:
     ]
     for key, label in labels:
         v = t[key]
-        totals.add_row(label, "-" if v is None else (f"{v:,.2f}" if isinstance(v, float) else f"{v:,}"))
+        totals.add_row(
+            label, "-" if v is None else (f"{v:,.2f}" if isinstance(v, float) else f"{v:,}")
+        )
     console.print(totals)
     assets = Table(title="Defended assets", header_style="bold")
     for col in ("asset", "building", "value", "attackers", "hits"):
         assets.add_column(col, justify="left" if col in ("asset", "building") else "right")
     for a in summary.assets:
         assets.add_row(
-            a["id"], f"{a['name']} ({a['building']})" if a["building"] else "-",
-            f"{a['value']:g}", str(a["attackers"]), str(a["hits"]),
+            a["id"],
+            f"{a['name']} ({a['building']})" if a["building"] else "-",
+            f"{a['value']:g}",
+            str(a["attackers"]),
+            str(a["hits"]),
         )
     console.print(assets)
     eff = Table(title="Effectors", header_style="bold")
@@ -114,7 +120,11 @@ def _print_summary(summary: Any, out: Path | None, wall_s: float) -> None:
         eff.add_column(col, justify="left" if col in ("unit", "type") else "right")
     for e in summary.effectors:
         eff.add_row(
-            e["unit"], e["type"], str(e["shots"]), str(e["kills"]), str(e["rounds"]),
+            e["unit"],
+            e["type"],
+            str(e["shots"]),
+            str(e["kills"]),
+            str(e["rounds"]),
             f"{e['cost_usd']:,.0f}",
         )
     console.print(eff)
@@ -136,7 +146,10 @@ def _run_and_write(spec: Any, seed: int | None, out: Path, report: bool) -> None
     try:
         (tmp / "summary.json").write_text(summary.to_json(), encoding="utf-8")
         write_events_parquet(
-            result.events, tmp / "events.parquet", seed=result.seed, scenario_hash=spec.scenario_hash
+            result.events,
+            tmp / "events.parquet",
+            seed=result.seed,
+            scenario_hash=spec.scenario_hash,
         )
         if report:
             from shorad.report import write_report

@@ -8,9 +8,9 @@ from numpy.testing import assert_allclose
 
 from shorad.c2 import (
     Doctrine,
+    Effectors,
     EffectorState,
     EffectorType,
-    Effectors,
     GreedyAssigner,
     evaluate_threats,
     intercept_time,
@@ -48,18 +48,32 @@ def _assets(xy: list[tuple[float, float]], value: list[float]) -> Assets:
 
 
 def _gun(**kw: object) -> EffectorType:
-    base = dict(
-        name="gun", kind="gun", min_range_m=100.0, max_range_m=2000.0, max_alt_m=1000.0,
-        reaction_s=2.0, flyout_mps=1000.0, pk_by_class=np.array([0.6, 0.4]),
-        pk_range_m=np.array([0.0, 2000.0]), pk_range_factor=np.array([1.0, 0.5]),
-        aim_tolerance_m=4.0, rounds_per_shot=10, magazine=3, reload_s=60.0,
-        cost_per_shot_usd=1000.0, channels=1, debris_radius_m=10.0,
-    )
+    base = {
+        "name": "gun",
+        "kind": "gun",
+        "min_range_m": 100.0,
+        "max_range_m": 2000.0,
+        "max_alt_m": 1000.0,
+        "reaction_s": 2.0,
+        "flyout_mps": 1000.0,
+        "pk_by_class": np.array([0.6, 0.4]),
+        "pk_range_m": np.array([0.0, 2000.0]),
+        "pk_range_factor": np.array([1.0, 0.5]),
+        "aim_tolerance_m": 4.0,
+        "rounds_per_shot": 10,
+        "magazine": 3,
+        "reload_s": 60.0,
+        "cost_per_shot_usd": 1000.0,
+        "channels": 1,
+        "debris_radius_m": 10.0,
+    }
     base.update(kw)
     return EffectorType(**base)  # type: ignore[arg-type]
 
 
-def _effectors(pos: list[tuple[float, float, float]], types: tuple[EffectorType, ...], idx: list[int]) -> Effectors:
+def _effectors(
+    pos: list[tuple[float, float, float]], types: tuple[EffectorType, ...], idx: list[int]
+) -> Effectors:
     e = len(pos)
     return Effectors(
         effector_id=np.arange(e, dtype=np.int64),
@@ -78,19 +92,29 @@ def _state(eff: Effectors, shots: int = 3) -> EffectorState:
 def test_intercept_time_hand_cases() -> None:
     # stationary target 1000 m away: reaction + distance / speed
     tau = intercept_time(
-        np.array([[1000.0, 0.0, 0.0]]), np.zeros((1, 3)), np.zeros((1, 3)), np.array([2.0]), np.array([500.0])
+        np.array([[1000.0, 0.0, 0.0]]),
+        np.zeros((1, 3)),
+        np.zeros((1, 3)),
+        np.array([2.0]),
+        np.array([500.0]),
     )
     assert_allclose(tau, [[4.0]], rtol=1e-12)
     # head-on: 1000 - 100 tau = 400 tau -> tau = 2
     tau = intercept_time(
-        np.array([[1000.0, 0.0, 0.0]]), np.array([[-100.0, 0.0, 0.0]]), np.zeros((1, 3)),
-        np.array([0.0]), np.array([400.0]),
+        np.array([[1000.0, 0.0, 0.0]]),
+        np.array([[-100.0, 0.0, 0.0]]),
+        np.zeros((1, 3)),
+        np.array([0.0]),
+        np.array([400.0]),
     )
     assert_allclose(tau, [[2.0]], rtol=1e-12)
     # a target running away faster than the round: no intercept
     tau = intercept_time(
-        np.array([[1000.0, 0.0, 0.0]]), np.array([[500.0, 0.0, 0.0]]), np.zeros((1, 3)),
-        np.array([0.0]), np.array([400.0]),
+        np.array([[1000.0, 0.0, 0.0]]),
+        np.array([[500.0, 0.0, 0.0]]),
+        np.zeros((1, 3)),
+        np.array([0.0]),
+        np.array([400.0]),
     )
     assert np.isinf(tau[0, 0])
 
@@ -106,12 +130,16 @@ def test_intercept_point_is_reached_exactly(p: tuple, v: tuple, rho: float) -> N
     tau = intercept_time(pp, vv, np.zeros((1, 3)), np.array([rho]), np.array([600.0]))[0, 0]
     assert np.isfinite(tau)  # a 600 m/s round always catches a 60 m/s drone
     aim = pp[0] + vv[0] * tau
-    assert np.linalg.norm(aim) == pytest.approx(600.0 * (tau - rho), abs=1e-6 * max(1.0, tau * 600))
+    assert np.linalg.norm(aim) == pytest.approx(
+        600.0 * (tau - rho), abs=1e-6 * max(1.0, tau * 600)
+    )
 
 
 def test_threat_evaluation_against_hand_computed_cpa() -> None:
     # track at (0, -1000) flying north at 10 m/s; asset at (50, 0): ttg 100 s, cpa 50 m
-    tr = _tracks(np.array([[0.0, -1000.0, 100.0, 0.0, 10.0, 0.0], [0.0, -1000.0, 100.0, 0.0, -10.0, 0.0]]))
+    tr = _tracks(
+        np.array([[0.0, -1000.0, 100.0, 0.0, 10.0, 0.0], [0.0, -1000.0, 100.0, 0.0, -10.0, 0.0]])
+    )
     a = _assets([(50.0, 0.0), (-2000.0, -1000.0)], [100.0, 10.0])
     ta = evaluate_threats(tr, a)
     assert_allclose(ta.time_to_go_s[0, 0], 100.0, rtol=1e-12)
@@ -128,7 +156,9 @@ def test_threat_evaluation_against_hand_computed_cpa() -> None:
 def test_greedy_serves_the_biggest_threat_first_and_respects_channels() -> None:
     a = _assets([(0.0, 0.0)], [100.0])
     # two tracks inbound; the nearer one is more urgent
-    tr = _tracks(np.array([[0.0, 800.0, 100.0, 0.0, -20.0, 0.0], [0.0, 1500.0, 100.0, 0.0, -20.0, 0.0]]))
+    tr = _tracks(
+        np.array([[0.0, 800.0, 100.0, 0.0, -20.0, 0.0], [0.0, 1500.0, 100.0, 0.0, -20.0, 0.0]])
+    )
     eff = _effectors([(0.0, 0.0, 30.0)], (_gun(),), [0])
     assigner = GreedyAssigner(Doctrine(), None)
     ta = evaluate_threats(tr, a)
@@ -155,24 +185,58 @@ def test_greedy_respects_envelope_and_track_status() -> None:
     eff = _effectors([(0.0, 0.0, 30.0)], (_gun(max_range_m=1000.0),), [0])
     assigner = GreedyAssigner(Doctrine(), None)
     far = _tracks(np.array([[0.0, 3000.0, 100.0, 0.0, -20.0, 0.0]]))
-    assert len(assigner.assign(far, evaluate_threats(far, a), eff, _state(eff), np.zeros(0, np.int64))) == 0
+    assert (
+        len(
+            assigner.assign(far, evaluate_threats(far, a), eff, _state(eff), np.zeros(0, np.int64))
+        )
+        == 0
+    )
     tent = _tracks(np.array([[0.0, 800.0, 100.0, 0.0, -20.0, 0.0]]), status=np.array([TENTATIVE]))
-    assert len(assigner.assign(tent, evaluate_threats(tent, a), eff, _state(eff), np.zeros(0, np.int64))) == 0
+    assert (
+        len(
+            assigner.assign(
+                tent, evaluate_threats(tent, a), eff, _state(eff), np.zeros(0, np.int64)
+            )
+        )
+        == 0
+    )
     loose = GreedyAssigner(Doctrine(engage_confirmed_only=False), None)
-    assert len(loose.assign(tent, evaluate_threats(tent, a), eff, _state(eff), np.zeros(0, np.int64))) == 1
+    assert (
+        len(loose.assign(tent, evaluate_threats(tent, a), eff, _state(eff), np.zeros(0, np.int64)))
+        == 1
+    )
     stale = _tracks(np.array([[0.0, 800.0, 100.0, 0.0, -20.0, 0.0]]), t=10.0)
-    stale = Tracks(**{**{f: getattr(stale, f) for f in stale.__dataclass_fields__}, "last_update_t_s": np.array([5.0])})
-    assert len(assigner.assign(stale, evaluate_threats(stale, a), eff, _state(eff), np.zeros(0, np.int64))) == 0
+    stale = Tracks(
+        **{
+            **{f: getattr(stale, f) for f in stale.__dataclass_fields__},
+            "last_update_t_s": np.array([5.0]),
+        }
+    )
+    assert (
+        len(
+            assigner.assign(
+                stale, evaluate_threats(stale, a), eff, _state(eff), np.zeros(0, np.int64)
+            )
+        )
+        == 0
+    )
 
 
 def test_shoot_shoot_look_uses_two_effectors() -> None:
     a = _assets([(0.0, 0.0)], [100.0])
     tr = _tracks(np.array([[0.0, 800.0, 100.0, 0.0, -20.0, 0.0]]))
-    eff = _effectors([(0.0, 0.0, 30.0), (50.0, 0.0, 30.0), (-50.0, 0.0, 30.0)], (_gun(),), [0, 0, 0])
+    eff = _effectors(
+        [(0.0, 0.0, 30.0), (50.0, 0.0, 30.0), (-50.0, 0.0, 30.0)], (_gun(),), [0, 0, 0]
+    )
     ta = evaluate_threats(tr, a)
-    one = GreedyAssigner(Doctrine(shots_per_salvo=1), None).assign(tr, ta, eff, _state(eff), np.zeros(0, np.int64))
-    two = GreedyAssigner(Doctrine(shots_per_salvo=2), None).assign(tr, ta, eff, _state(eff), np.zeros(0, np.int64))
-    assert len(one) == 1 and len(two) == 2
+    one = GreedyAssigner(Doctrine(shots_per_salvo=1), None).assign(
+        tr, ta, eff, _state(eff), np.zeros(0, np.int64)
+    )
+    two = GreedyAssigner(Doctrine(shots_per_salvo=2), None).assign(
+        tr, ta, eff, _state(eff), np.zeros(0, np.int64)
+    )
+    assert len(one) == 1
+    assert len(two) == 2
     assert len(set(two.effector_id.tolist())) == 2
 
 
@@ -184,10 +248,19 @@ def test_every_assignment_is_feasible(seed: int, m: int, e: int) -> None:
     vel = np.column_stack([g.uniform(-40, 40, (m, 2)), g.uniform(-5, 5, m)])
     tr = _tracks(np.hstack([pos, vel]))
     a = _assets([(0.0, 0.0), (300.0, 100.0)], [100.0, 50.0])
-    types = (_gun(), _gun(name="missile", min_range_m=300.0, max_range_m=4000.0, channels=2, magazine=2))
-    eff = _effectors([tuple(p) for p in np.column_stack([g.uniform(-500, 500, (e, 2)), np.full(e, 30.0)])], types, list(g.integers(0, 2, e)))
+    types = (
+        _gun(),
+        _gun(name="missile", min_range_m=300.0, max_range_m=4000.0, channels=2, magazine=2),
+    )
+    eff = _effectors(
+        [tuple(p) for p in np.column_stack([g.uniform(-500, 500, (e, 2)), np.full(e, 30.0)])],
+        types,
+        list(g.integers(0, 2, e)),
+    )
     state = EffectorState(g.integers(0, 3, e), np.zeros(e, np.int64), np.zeros(e))
-    out = GreedyAssigner(Doctrine(), None).assign(tr, evaluate_threats(tr, a), eff, state, np.zeros(0, np.int64))
+    out = GreedyAssigner(Doctrine(), None).assign(
+        tr, evaluate_threats(tr, a), eff, state, np.zeros(0, np.int64)
+    )
     channels = eff.column("channels").astype(int)
     used = np.bincount(out.effector_id, minlength=e)
     assert (used <= np.minimum(channels, state.shots_left)).all()

@@ -28,21 +28,24 @@ def test_small_scenario_is_valid(small_spec: Any) -> None:
 def test_unknown_key(small_scenario: dict[str, Any]) -> None:
     small_scenario["units"][0]["sensr"] = "rooftop_radar"
     msg = _err(small_scenario)
-    assert "units[0].sensr" in msg and "unknown key" in msg
+    assert "units[0].sensr" in msg
+    assert "unknown key" in msg
 
 
 def test_wrong_unit_suffix(small_scenario: dict[str, Any]) -> None:
     small_scenario["raid"][0]["distance_km"] = 4
     del small_scenario["raid"][0]["distance_m"]
     msg = _err(small_scenario)
-    assert "raid[0].distance_km" in msg and "unit suffix" in msg
+    assert "raid[0].distance_km" in msg
+    assert "unit suffix" in msg
     assert "raid[0].distance_m: required field is missing" in msg
 
 
 def test_wrong_type_names_the_value(small_scenario: dict[str, Any]) -> None:
     small_scenario["duration_s"] = "15 min"
     msg = _err(small_scenario)
-    assert "duration_s" in msg and "'15 min'" in msg
+    assert "duration_s" in msg
+    assert "'15 min'" in msg
 
 
 def test_negative_range_in_an_inline_sensor(small_scenario: dict[str, Any]) -> None:
@@ -52,7 +55,9 @@ def test_negative_range_in_an_inline_sensor(small_scenario: dict[str, Any]) -> N
     radar["max_range_m"] = -50.0
     small_scenario["units"][0]["sensor"] = radar
     msg = _err(small_scenario)
-    assert "units[0].sensor.max_range_m" in msg and "-50.0" in msg and "greater than 0" in msg
+    assert "units[0].sensor.max_range_m" in msg
+    assert "-50.0" in msg
+    assert "greater than 0" in msg
 
 
 def test_unsourced_number_in_a_preset(small_scenario: dict[str, Any]) -> None:
@@ -62,13 +67,15 @@ def test_unsourced_number_in_a_preset(small_scenario: dict[str, Any]) -> None:
     radar["sources"] = {k: v for k, v in radar["sources"].items() if k != "pfa"}
     small_scenario["units"][0]["sensor"] = radar
     msg = _err(small_scenario)
-    assert "units[0].sensor" in msg and "'pfa'" in msg
+    assert "units[0].sensor" in msg
+    assert "'pfa'" in msg
 
 
 def test_asset_that_names_no_building(small_scenario: dict[str, Any]) -> None:
     small_scenario["assets"][0]["building"] = "Ministere d'Etat"
     msg = _err(small_scenario)
-    assert "assets[0].building" in msg and "Ministere d'Etat" in msg
+    assert "assets[0].building" in msg
+    assert "Ministere d'Etat" in msg
     assert "Ministère d'État" in msg  # suggests the close name
 
 
@@ -79,25 +86,33 @@ def test_unit_off_the_map(small_scenario: dict[str, Any]) -> None:
         "sensor": "rooftop_radar",
     }
     msg = _err(small_scenario)
-    assert "units[1].position" in msg and "outside the city" in msg and "43.9" in msg
+    assert "units[1].position" in msg
+    assert "outside the city" in msg
+    assert "43.9" in msg
 
 
 def test_unknown_preset_and_target_and_class(small_scenario: dict[str, Any]) -> None:
     bad = dict(small_scenario, units=[dict(small_scenario["units"][0], effectors=["laser"])])
     msg = _err(bad)
-    assert "units[0].effectors[0]" in msg and "'laser'" in msg and "rooftop_gun" in msg
+    assert "units[0].effectors[0]" in msg
+    assert "'laser'" in msg
+    assert "rooftop_gun" in msg
     raid = [dict(small_scenario["raid"][0], target="stadium")]
     msg = _err(dict(small_scenario, raid=raid))
-    assert "raid[0].target" in msg and "'stadium'" in msg and "ministry" in msg
+    assert "raid[0].target" in msg
+    assert "'stadium'" in msg
+    assert "ministry" in msg
     raid = [dict(small_scenario["raid"][0], **{"class": "jet"})]
     msg = _err(dict(small_scenario, raid=raid))
-    assert "raid[0].class" in msg and "'jet'" in msg
+    assert "raid[0].class" in msg
+    assert "'jet'" in msg
 
 
 def test_scan_period_must_fit_the_clock(small_scenario: dict[str, Any]) -> None:
     small_scenario["time_step_s"] = 0.3
     msg = _err(small_scenario)
-    assert "scan_period_s" in msg and "time_step_s" in msg
+    assert "scan_period_s" in msg
+    assert "time_step_s" in msg
 
 
 def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:

@@ -41,14 +41,18 @@ def test_snr_follows_the_radar_equation() -> None:
     cfg = _cfg()
     assert_allclose(snr_db(cfg, np.array([2500.0]), np.array([-20.0])), [18.0], atol=1e-12)
     # half the range: +12.04 dB; +10 dB of RCS: +10 dB
-    assert_allclose(snr_db(cfg, np.array([1250.0]), np.array([-10.0])), [18 + 40 * math.log10(2) + 10])
+    assert_allclose(
+        snr_db(cfg, np.array([1250.0]), np.array([-10.0])), [18 + 40 * math.log10(2) + 10]
+    )
 
 
 def test_swerling1_closed_form() -> None:
     cfg = _cfg(1)
     r = np.array([2500.0])
-    snr = 10 ** 1.8
-    assert_allclose(detection_probability(cfg, r, np.array([-20.0])), [1e-6 ** (1 / (1 + snr))], rtol=1e-12)
+    snr = 10**1.8
+    assert_allclose(
+        detection_probability(cfg, r, np.array([-20.0])), [1e-6 ** (1 / (1 + snr))], rtol=1e-12
+    )
 
 
 def test_swerling0_matches_albersheim_reference_point() -> None:
@@ -70,9 +74,7 @@ def test_pd_decreases_with_range() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    x=st.floats(-5000, 5000), y=st.floats(-5000, 5000), z=st.floats(-500, 2000)
-)
+@given(x=st.floats(-5000, 5000), y=st.floats(-5000, 5000), z=st.floats(-500, 2000))
 def test_polar_round_trip(x: float, y: float, z: float) -> None:
     d = np.array([[x, y, z]])
     if np.linalg.norm(d) < 1e-3:
@@ -83,6 +85,8 @@ def test_polar_round_trip(x: float, y: float, z: float) -> None:
 
 
 def test_azimuth_is_a_bearing_from_north() -> None:
-    p = polar_from_cartesian(np.array([[0.0, 100.0, 0.0], [100.0, 0.0, 0.0], [-100.0, 0.0, 100.0]]))
+    p = polar_from_cartesian(
+        np.array([[0.0, 100.0, 0.0], [100.0, 0.0, 0.0], [-100.0, 0.0, 100.0]])
+    )
     assert_allclose(p[:, 1], [0.0, np.pi / 2, 3 * np.pi / 2], atol=1e-12)
     assert_allclose(p[2, 2], np.pi / 4, atol=1e-12)

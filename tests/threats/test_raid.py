@@ -26,8 +26,12 @@ def assets() -> Assets:
 
 def _groups() -> list[RaidGroup]:
     return [
-        RaidGroup(1, 6, (10.0, 60.0), (np.radians(150), np.radians(210)), 5000.0, 0, np.zeros((0, 2))),
-        RaidGroup(0, 5, (0.0, 30.0), (np.radians(-30), np.radians(30)), 2000.0, -1, np.zeros((0, 2))),
+        RaidGroup(
+            1, 6, (10.0, 60.0), (np.radians(150), np.radians(210)), 5000.0, 0, np.zeros((0, 2))
+        ),
+        RaidGroup(
+            0, 5, (0.0, 30.0), (np.radians(-30), np.radians(30)), 2000.0, -1, np.zeros((0, 2))
+        ),
     ]
 
 
@@ -36,7 +40,8 @@ def test_plan_is_deterministic_and_respects_the_raid(assets: Assets) -> None:
     p2 = plan_raid(_groups(), [QUAD, LM], assets, rng=np.random.default_rng(3))
     assert_allclose(p1.vert_m, p2.vert_m, rtol=0, atol=0)
     assert len(p1) == 11
-    assert (p1.cls[:6] == 1).all() and (p1.cls[6:] == 0).all()
+    assert (p1.cls[:6] == 1).all()
+    assert (p1.cls[6:] == 0).all()
     lm = slice(0, 6)
     assert ((p1.launch_t_s[lm] >= 10.0) & (p1.launch_t_s[lm] <= 60.0)).all()
     start = p1.vert_m[lm, 0, :2] - p1.vert_m[lm, -1, :2]

@@ -100,8 +100,10 @@ def summarise(spec: ScenarioSpec, result: SimResult) -> RunSummary:
 
     threats = []
     for i in range(n):
-        outcome = "killed" if not np.isnan(killed_t[i]) else (
-            "leaked" if not np.isnan(leaked_t[i]) else "airborne"
+        outcome = (
+            "killed"
+            if not np.isnan(killed_t[i])
+            else ("leaked" if not np.isnan(leaked_t[i]) else "airborne")
         )
         margin = plan.impact_t_s[i] - killed_t[i] if outcome == "killed" else None
         threats.append(
@@ -192,7 +194,11 @@ def summarise(spec: ScenarioSpec, result: SimResult) -> RunSummary:
     n_shots = int(eng.sum())
     spent = float(sum(x["cost_usd"] or 0.0 for x in effectors))
     destroyed = float(
-        sum(classes[int(plan.cls[i])].cost_usd for i in range(n) if threats[i]["outcome"] == "killed")
+        sum(
+            classes[int(plan.cls[i])].cost_usd
+            for i in range(n)
+            if threats[i]["outcome"] == "killed"
+        )
     )
     conf = ev.of(EventKind.TRACK_CONFIRMED)
     over_buildings = sum(1 for x in intercepts if x.get("debris", {}).get("buildings"))
@@ -208,7 +214,8 @@ def summarise(spec: ScenarioSpec, result: SimResult) -> RunSummary:
         "confirmed": int(np.isfinite(confirmed).sum()),
         "false_tracks_confirmed": int((conf & (ev.threat_id < 0)).sum()),
         "shots": n_shots,
-        "shots_at_false_tracks": int((icp & (ev.threat_id < 0)).sum()),
+        "shots_at_false_tracks": int((eng & (ev.threat_id < 0)).sum()),
+        "shots_wide": int((icp & (ev.threat_id < 0)).sum()),
         "kills": n_kill,
         "shots_per_kill": _r(n_shots / n_kill if n_kill else None),
         "interceptor_cost_usd": _r(spent, 2),

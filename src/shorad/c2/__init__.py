@@ -3,9 +3,9 @@
 from shorad.c2.base import (
     Assignments,
     Doctrine,
+    Effectors,
     EffectorState,
     EffectorType,
-    Effectors,
     ThreatAssessment,
 )
 from shorad.c2.greedy import GreedyAssigner, engageable_pairs, expected_pk

@@ -80,7 +80,9 @@ class EffectorType:
     channels: int
     debris_radius_m: float
 
-    def pk(self, cls_prob: NDArray[np.float64], range_m: NDArray[np.float64]) -> NDArray[np.float64]:
+    def pk(
+        self, cls_prob: NDArray[np.float64], range_m: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
         """Expected single-shot Pk (n,) given class beliefs (n, C) and ranges (n,)."""
         factor = np.interp(range_m, self.pk_range_m, self.pk_range_factor)
         return (cls_prob @ self.pk_by_class) * factor

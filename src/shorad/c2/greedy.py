@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from shorad.c2.base import Assignments, Doctrine, EffectorState, Effectors, ThreatAssessment
+from shorad.c2.base import Assignments, Doctrine, Effectors, EffectorState, ThreatAssessment
 from shorad.c2.intercept import intercept_time
 from shorad.geo import World
 from shorad.tracking.base import Tracks

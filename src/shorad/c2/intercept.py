@@ -49,7 +49,9 @@ def intercept_time(
     c = np.sum(r * r, axis=-1) - s2 * rho**2
     disc = b * b - 4.0 * a * c
     # a double root can come out a hair negative in floating point
-    disc = np.where(disc < 0.0, np.where(disc > -1e-12 * (b * b + np.abs(4.0 * a * c)), 0.0, disc), disc)
+    disc = np.where(
+        disc < 0.0, np.where(disc > -1e-12 * (b * b + np.abs(4.0 * a * c)), 0.0, disc), disc
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         sq = np.sqrt(np.where(disc >= 0.0, disc, np.nan))
         r1 = (-b - sq) / (2.0 * a)

@@ -319,7 +319,13 @@ _KEY_FIGURES: tuple[tuple[str, str, str, str], ...] = (
         "shots_at_false_tracks",
         "Shots at false tracks",
         "shots",
-        "Intercepts resolved against a track with no real threat.",
+        "Engagements ordered against a track that follows no real threat (clutter).",
+    ),
+    (
+        "shots_wide",
+        "Wide shots",
+        "shots",
+        "Shots whose aim point had no drone within ten aim tolerances at intercept time.",
     ),
     (
         "mean_time_margin_s",

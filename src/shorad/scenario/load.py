@@ -18,7 +18,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from shorad.c2.base import Doctrine, EffectorType, Effectors
+from shorad.c2.base import Doctrine, Effectors, EffectorType
 from shorad.errors import ConfigError
 from shorad.geo import World, load_world
 from shorad.scenario.presets import (
@@ -67,7 +67,9 @@ def _format_validation(err: ValidationError, source: str) -> ConfigError:
     # For `str | Model` fields given a mapping, the str branch's complaint is noise.
     if len(errors) > 1:
         errors = [
-            e for e in errors if not (e["type"] == "string_type" and isinstance(e.get("input"), dict))
+            e
+            for e in errors
+            if not (e["type"] == "string_type" and isinstance(e.get("input"), dict))
         ]
     lines = []
     for e in errors:
@@ -110,7 +112,7 @@ def _read_yaml(path: Path) -> Any:
     except OSError as exc:
         raise ConfigError(f"cannot read scenario file {str(path)!r}: {exc}") from None
     try:
-        return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Yaml12Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -138,7 +140,9 @@ def load_scenario(path: str | Path) -> ScenarioSpec:
     path = Path(path)
     data = _read_yaml(path)
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of scenario fields, got {type(data).__name__}")
+        raise ConfigError(
+            f"{path}: expected a mapping of scenario fields, got {type(data).__name__}"
+        )
     return parse_scenario(data, base_dir=path.parent, source=str(path))
 
 
@@ -247,7 +251,9 @@ def _effector(preset: EffectorPreset, name: str, classes: list[str], field: str)
     )
 
 
-def _named(ref: str | BaseModel, table: dict[str, Any], what: str, field: str, idx: str) -> tuple[str, Any]:
+def _named(
+    ref: str | BaseModel, table: dict[str, Any], what: str, field: str, idx: str
+) -> tuple[str, Any]:
     if isinstance(ref, str):
         if ref not in table:
             raise ConfigError(
@@ -289,8 +295,12 @@ def parse_scenario(
             model.origin.lon_deg,
             bbox_m=None
             if model.city.crop_radius_m is None
-            else (-model.city.crop_radius_m, -model.city.crop_radius_m,
-                  model.city.crop_radius_m, model.city.crop_radius_m),
+            else (
+                -model.city.crop_radius_m,
+                -model.city.crop_radius_m,
+                model.city.crop_radius_m,
+                model.city.crop_radius_m,
+            ),
             default_height_m=model.city.default_height_m,
             level_height_m=model.city.level_height_m,
         )

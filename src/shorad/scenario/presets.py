@@ -129,7 +129,9 @@ class EffectorPreset(_Sourced):
         if any(b <= a for a, b in zip(self.pk_range_m, self.pk_range_m[1:], strict=False)):
             raise ValueError(f"pk_range_m must increase strictly, got {self.pk_range_m}")
         if any(not 0.0 <= f <= 1.0 for f in self.pk_range_factor):
-            raise ValueError(f"pk_range_factor values must be in [0, 1], got {self.pk_range_factor}")
+            raise ValueError(
+                f"pk_range_factor values must be in [0, 1], got {self.pk_range_factor}"
+            )
         return self
 
 
@@ -157,7 +159,7 @@ def _load_yaml(path: Path) -> Any:
 
 
 def bundled_presets() -> dict[str, Any]:
-    """Raw mappings of the presets shipped with shorad (``threats``, ``sensors``, ``effectors``)."""
+    """Raw mappings of the bundled presets (``threats``, ``sensors``, ``effectors``)."""
     root = resources.files("shorad") / "data" / "presets"
     out: dict[str, Any] = {}
     for part in ("threats", "sensors", "effectors"):

@@ -115,7 +115,9 @@ class RaidGroupModel(BaseModel):
     def _windows(self) -> RaidGroupModel:
         lo, hi = self.launch_window_s
         if lo < 0 or hi < lo:
-            raise ValueError(f"launch_window_s must be [start, end] with 0 <= start <= end, got {[lo, hi]}")
+            raise ValueError(
+                f"launch_window_s must be [start, end] with 0 <= start <= end, got {[lo, hi]}"
+            )
         return self
 
 
@@ -139,7 +141,7 @@ class TrackerModel(BaseModel):
 
     model_config = _FROZEN
     q_mps2: PositiveFloat = 1.0
-    gate_probability: float = Field(default=0.999, gt=0, lt=1)
+    gate_probability: float = Field(default=0.9999, gt=0, lt=1)
     init_speed_sigma_mps: PositiveFloat = 40.0
     confirm_hits: PositiveInt = 3
     confirm_window_s: PositiveFloat = 5.0
@@ -168,7 +170,10 @@ class ScenarioModel(BaseModel):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> ScenarioModel:
-        for what, ids in (("assets", [a.id for a in self.assets]), ("units", [u.id for u in self.units])):
+        for what, ids in (
+            ("assets", [a.id for a in self.assets]),
+            ("units", [u.id for u in self.units]),
+        ):
             dup = sorted({i for i in ids if ids.count(i) > 1})
             if dup:
                 raise ValueError(f"{what} ids must be unique, repeated: {dup}")

@@ -4,4 +4,12 @@ from shorad.sim.engine import SimResult, simulate
 from shorad.sim.events import EventKind, EventLog, EventRecorder
 from shorad.sim.spec import ScenarioSpec, Units
 
-__all__ = ["EventKind", "EventLog", "EventRecorder", "ScenarioSpec", "SimResult", "Units", "simulate"]
+__all__ = [
+    "EventKind",
+    "EventLog",
+    "EventRecorder",
+    "ScenarioSpec",
+    "SimResult",
+    "Units",
+    "simulate",
+]

@@ -22,12 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from shorad.c2 import EffectorState, GreedyAssigner, evaluate_threats
+from shorad.c2.base import Assignments
 from shorad.damage import asset_hit_by, buildings_under, debris_footprint
 from shorad.engagement import NO_THREAT, resolve_engagements
-from shorad.c2.base import Assignments
 from shorad.rng import RunStreams
 from shorad.sensors import Radar, cartesian_from_polar
 from shorad.sim.events import EventKind, EventLog, EventRecorder
@@ -78,7 +77,7 @@ def _predict_to(tracks: Tracks, t_s: float, q_mps2: float) -> Tracks:
     )
 
 
-def simulate(spec: ScenarioSpec, seed: int) -> SimResult:  # noqa: C901 - the loop is the model
+def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
     """Run one replicate of ``spec`` with ``seed``.
 
     Parameters
@@ -325,5 +324,3 @@ def _row(a: Assignments, r: int) -> Assignments:
         aim_m=a.aim_m[sl],
         pk_expected=a.pk_expected[sl],
     )
-
-

@@ -88,6 +88,15 @@ class EventLog:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
+def _column(value: object, n: int, dtype: type) -> NDArray[np.generic]:
+    """``value`` (scalar or (n,) array) as a fresh (n,) array of ``dtype``."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        if value.shape[0] != n:
+            raise ValueError(f"event field has {value.shape[0]} values for {n} events")
+        return value.astype(dtype, copy=True)
+    return np.full(n, value, dtype)
+
+
 class EventRecorder:
     """Collects events in chunks during a run (the only mutable part, owned by ``sim``)."""
 
@@ -125,17 +134,21 @@ class EventRecorder:
         if unknown:
             raise TypeError(f"unknown event fields {sorted(unknown)}")
         chunk: dict[str, NDArray[np.generic]] = {
-            "t_s": np.broadcast_to(np.asarray(t_s, np.float64), (n,)).copy(),
+            "t_s": _column(t_s, n, np.float64),
             "kind": np.full(n, int(kind), np.int8),
             "seq": np.arange(self._n, self._n + n, dtype=np.int64),
         }
         for name in _INT_FIELDS:
-            chunk[name] = np.broadcast_to(np.asarray(fields.get(name, -1), np.int64), (n,)).copy()
-        p = np.full((n, 3), np.nan) if pos_m is None else np.broadcast_to(pos_m, (n, 3))
-        chunk["x_m"], chunk["y_m"], chunk["z_m"] = (p[:, i].astype(np.float64) for i in range(3))
-        chunk["value"] = np.broadcast_to(
-            np.asarray(fields.get("value", np.nan), np.float64), (n,)
-        ).copy()
+            chunk[name] = _column(fields.get(name, -1), n, np.int64)
+        if pos_m is None:
+            nan = np.full(n, np.nan)
+            chunk["x_m"], chunk["y_m"], chunk["z_m"] = nan, nan, nan
+        else:
+            p = np.asarray(pos_m, np.float64).reshape(-1, 3)
+            if p.shape[0] != n:
+                p = np.broadcast_to(p, (n, 3))
+            chunk["x_m"], chunk["y_m"], chunk["z_m"] = (p[:, i].copy() for i in range(3))
+        chunk["value"] = _column(fields.get("value", np.nan), n, np.float64)
         self._chunks.append(chunk)
         self._n += n
 

@@ -23,9 +23,7 @@ MIN_DIVE_HEIGHT_M = 30.0
 """Cruise is at least this far above the aim point (so the dive goes down)."""
 
 
-def _pick_targets(
-    group: RaidGroup, assets: Assets, rng: np.random.Generator
-) -> NDArray[np.int64]:
+def _pick_targets(group: RaidGroup, assets: Assets, rng: np.random.Generator) -> NDArray[np.int64]:
     if group.target >= 0:
         return np.full(group.count, group.target, np.int64)
     p = assets.value / assets.value.sum()
@@ -95,7 +93,9 @@ def plan_raid(
         for i in range(group.count):
             a = int(targets[i])
             aim = assets.aim_m[a].copy()
-            aim[:2] += assets.radius_m[a] * off_r[i] * np.array([np.cos(off_a[i]), np.sin(off_a[i])])
+            aim[:2] += (
+                assets.radius_m[a] * off_r[i] * np.array([np.cos(off_a[i]), np.sin(off_a[i])])
+            )
             start_xy = aim[:2] + group.distance_m * np.array(
                 [np.sin(bearing[i]), np.cos(bearing[i])]
             )

@@ -99,7 +99,7 @@ class TrackerConfig:
     """
 
     q_mps2: float = 1.0
-    gate_probability: float = 0.999
+    gate_probability: float = 0.9999
     init_speed_sigma_mps: float = 40.0
     confirm_hits: int = 3
     confirm_window_s: float = 5.0

@@ -1,0 +1,71 @@
+"""Wall time of one demo run: the first (cold) run in a fresh process, then warm runs.
+
+Usage: ``python bench/run_demo.py [--repeats N] [--seed S]``. Cold includes numba compilation
+(or cache loading) and first-touch imports inside the run; loading the scenario (city file,
+presets) is timed separately. Prints a table and one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    from shorad.api import run
+    from shorad.scenario import demo_scenario_path, load_scenario
+
+    t_import = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    spec = load_scenario(demo_scenario_path())
+    t_load = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    first = run(spec, args.seed)
+    t_cold = time.perf_counter() - t0
+    warm = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        s = run(spec, args.seed)
+        warm.append(time.perf_counter() - t0)
+        assert s.to_json() == first.to_json(), "non-deterministic run"
+
+    tot = first.totals
+    print(
+        f"demo: {spec.n_threats} threats, {len(spec.units)} units, "
+        f"{spec.duration_s:.0f} s scenario"
+    )
+    print(f"  simulated until t = {first.meta['end_t_s']} s, {first.meta['n_events']} events")
+    print(f"  import {t_import:.2f} s, load scenario {t_load:.2f} s")
+    print(f"  first (cold) run {t_cold:.3f} s")
+    print(
+        f"  warm run: median {statistics.median(warm):.3f} s, "
+        f"min {min(warm):.3f} s, max {max(warm):.3f} s over {len(warm)}"
+    )
+    print(f"  outcome: {tot['killed']} killed, {tot['leakers']} leaked, {tot['shots']} shots")
+    print(
+        json.dumps(
+            {
+                "import_s": round(t_import, 3),
+                "load_s": round(t_load, 3),
+                "cold_run_s": round(t_cold, 3),
+                "warm_run_median_s": round(statistics.median(warm), 3),
+                "warm_run_min_s": round(min(warm), 3),
+                "n_threats": spec.n_threats,
+                "n_units": len(spec.units),
+                "scenario_s": spec.duration_s,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
