@@ -5,6 +5,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from shorad.api import run, run_full
 from shorad.sim import EventKind, simulate
@@ -31,7 +33,18 @@ def test_same_seed_same_bytes_in_two_processes(small_spec: Any, small_run: Any) 
 
 
 def test_events_are_time_ordered_and_causal(small_run: Any) -> None:
-    summary, result = small_run
+    _check_causal(*small_run)
+
+
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 2**31 - 1))
+def test_no_event_before_its_cause_for_any_seed(small_spec: Any, seed: int) -> None:
+    _check_causal(*run_full(small_spec, seed))
+
+
+def _check_causal(summary: Any, result: Any) -> None:
     ev = result.events
     assert (np.diff(ev.t_s) >= 0).all()
     n = len(result.plan)
