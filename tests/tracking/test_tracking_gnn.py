@@ -257,7 +257,7 @@ def test_clutter_alone_confirms_very_few_tracks(rng: np.random.Generator) -> Non
 
 def test_window_rule_deletes_tentative_clutter_tracks(rng: np.random.Generator) -> None:
     # Deletion for staleness switched off, so only the confirmation window removes clutter.
-    tracker = make_tracker(delete_after_s=1000.0)
+    tracker = make_tracker(delete_after_s=1000.0, tentative_delete_after_s=1000.0)
     window = tracker.config.confirm_window_s
     scans = clutter_scans(rng, 60) + [(float(k), Detections.empty()) for k in range(60, 68)]
     steps = run(tracker, scans)

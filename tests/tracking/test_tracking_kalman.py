@@ -408,6 +408,7 @@ def test_manage_kernel_matches_reference(rng: np.random.Generator) -> None:
         cfg.confirm_hits,
         cfg.confirm_window_s,
         cfg.delete_after_s,
+        cfg.tentative_delete_after_s,
         cfg.max_position_sigma_m**2,
     )
     assert_array_equal(c_k, c_ref)

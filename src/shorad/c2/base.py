@@ -120,6 +120,16 @@ class Effectors:
     def __len__(self) -> int:
         return int(self.effector_id.shape[0])
 
+    def take(self, idx: NDArray[np.intp]) -> Effectors:
+        """Subset of rows (same types)."""
+        return Effectors(
+            effector_id=self.effector_id[idx],
+            unit=self.unit[idx],
+            type_index=self.type_index[idx],
+            pos_m=self.pos_m[idx],
+            types=self.types,
+        )
+
     def column(self, attr: str) -> NDArray[np.float64]:
         """One numeric ``EffectorType`` attribute per effector, (e,) float64."""
         per_type = np.array([float(getattr(t, attr)) for t in self.types])

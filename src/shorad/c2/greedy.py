@@ -137,15 +137,17 @@ class GreedyAssigner:
             threat_value=assessment.threat_value[cand],
             asset=assessment.asset[cand],
         )
-        tau, aim, rng_m, feasible = engageable_pairs(sub, sub_assess, effectors, self.world)
-        feasible &= free[None, :]
-        pk = expected_pk(sub, tau, rng_m, effectors)
+        # only effectors able to fire now take part (columns of the pair matrices)
+        fidx = np.flatnonzero(free)
+        eff = effectors.take(fidx)
+        tau, aim, rng_m, feasible = engageable_pairs(sub, sub_assess, eff, self.world)
+        pk = expected_pk(sub, tau, rng_m, eff)
         feasible &= pk >= d.min_pk
-        channels_left = effectors.column("channels").astype(np.int64) - state.channels_busy
-        shots_left = state.shots_left.copy()
+        if not feasible.any():
+            return _empty_assignments()
+        channels_left = eff.column("channels").astype(np.int64) - state.channels_busy[fidx]
+        shots_left = state.shots_left[fidx].copy()
         order = np.lexsort((sub.track_id, -sub_assess.threat_value))
-        reaction = effectors.column("reaction_s")
-        rounds = effectors.column("rounds_per_shot").astype(np.int64)
         rows: list[tuple[int, int]] = []
         for i in order:
             for _ in range(d.shots_per_salvo):
@@ -160,12 +162,12 @@ class GreedyAssigner:
                 channels_left[j] -= 1
                 shots_left[j] -= 1
                 feasible[i, j] = False
-        if not rows:
-            return _empty_assignments()
         ii = np.array([r[0] for r in rows], np.int64)
         jj = np.array([r[1] for r in rows], np.int64)
+        reaction = eff.column("reaction_s")
+        rounds = eff.column("rounds_per_shot").astype(np.int64)
         return Assignments(
-            effector_id=effectors.effector_id[jj],
+            effector_id=eff.effector_id[jj],
             track_id=sub.track_id[ii],
             fire_t_s=t + reaction[jj],
             rounds=rounds[jj],

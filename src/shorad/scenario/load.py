@@ -441,6 +441,7 @@ def parse_scenario(
         confirm_hits=tr.confirm_hits,
         confirm_window_s=tr.confirm_window_s,
         delete_after_s=tr.delete_after_s,
+        tentative_delete_after_s=tr.tentative_delete_after_s,
     )
     return ScenarioSpec(
         name=model.name,

@@ -146,6 +146,7 @@ class TrackerModel(BaseModel):
     confirm_hits: PositiveInt = 3
     confirm_window_s: PositiveFloat = 5.0
     delete_after_s: PositiveFloat = 4.0
+    tentative_delete_after_s: PositiveFloat = 2.5
 
 
 class ScenarioModel(BaseModel):

@@ -6,7 +6,13 @@ from shorad.sensors.base import (
     cartesian_from_polar,
     polar_from_cartesian,
 )
-from shorad.sensors.radar import Radar, RadarConfig, detection_probability, snr_db
+from shorad.sensors.radar import (
+    Radar,
+    RadarConfig,
+    detection_probability,
+    snr_db,
+    visible_from,
+)
 
 __all__ = [
     "CLUTTER_ID",
@@ -17,4 +23,5 @@ __all__ = [
     "detection_probability",
     "polar_from_cartesian",
     "snr_db",
+    "visible_from",
 ]

@@ -19,6 +19,7 @@ CFAR are a Poisson number per scan spread uniformly in range, azimuth and elevat
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,7 @@ from scipy.special import chndtr
 from shorad.geo import World
 from shorad.sensors.base import CLUTTER_ID, Detections, polar_from_cartesian, wrap_2pi
 
-__all__ = ["Radar", "RadarConfig", "detection_probability", "snr_db"]
+__all__ = ["Radar", "RadarConfig", "detection_probability", "snr_db", "visible_from"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,37 @@ def detection_probability(
     return 1.0 - chndtr(threshold, 2.0, 2.0 * snr)
 
 
+def visible_from(
+    radars: Sequence[Radar], world: World, pos_m: NDArray[np.float64]
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Coverage and line of sight of targets from several radars, in one line-of-sight query.
+
+    Parameters
+    ----------
+    radars : sequence of Radar
+        ``r`` radars.
+    world : World
+    pos_m : (n, 3) float64
+        Target positions, ENU metres.
+
+    Returns
+    -------
+    ok : (r, n) bool
+        Inside range/elevation limits and in line of sight.
+    z : (r, n, 3) float64
+        True polar position of every target from every radar.
+    """
+    r, n = len(radars), pos_m.shape[0]
+    sensor = np.array([rad.pos_m for rad in radars]).reshape(r, 3)
+    rel = (pos_m[None, :, :] - sensor[:, None, :]).reshape(r * n, 3)
+    z = polar_from_cartesian(rel).reshape(r, n, 3)
+    ok = np.stack([rad.in_coverage(z[i]) for i, rad in enumerate(radars)]).reshape(r, n)
+    if ok.any():
+        ii, jj = np.nonzero(ok)
+        ok[ii, jj] = world.los(sensor[ii], pos_m[jj])
+    return ok, z
+
+
 class Radar:
     """One radar at a fixed ENU position.
 
@@ -121,18 +153,18 @@ class Radar:
         self, world: World, pos_m: NDArray[np.float64]
     ) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
         """Which targets (n,3) are inside coverage and in line of sight; and their polar z."""
+        ok, z = visible_from([self], world, pos_m)
+        return ok[0], z[0]
+
+    def in_coverage(self, z: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Range and elevation limits for polar positions ``z`` (..., 3)."""
         cfg = self.config
-        z = polar_from_cartesian(pos_m - self.pos_m)
-        ok = (
-            (z[:, 0] <= cfg.max_range_m)
-            & (z[:, 0] >= cfg.min_range_m)
-            & (z[:, 2] >= cfg.min_el_rad)
-            & (z[:, 2] <= cfg.max_el_rad)
+        return (
+            (z[..., 0] <= cfg.max_range_m)
+            & (z[..., 0] >= cfg.min_range_m)
+            & (z[..., 2] >= cfg.min_el_rad)
+            & (z[..., 2] <= cfg.max_el_rad)
         )
-        if ok.any():
-            idx = np.flatnonzero(ok)
-            ok[idx] = world.los(self.pos_m, pos_m[idx])
-        return ok, z
 
     def scan(
         self,
@@ -143,6 +175,7 @@ class Radar:
         threat_id: NDArray[np.int64],
         *,
         rng: np.random.Generator,
+        visibility: tuple[NDArray[np.bool_], NDArray[np.float64]] | None = None,
     ) -> Detections:
         """One scan against the targets in flight.
 
@@ -160,6 +193,8 @@ class Radar:
             Truth ids, carried into ``Detections.truth_id`` for scoring only.
         rng : numpy.random.Generator
             This sensor's stream; draws happen in a fixed order.
+        visibility : ((n,) bool, (n, 3) float64), optional
+            This radar's row of :func:`visible_from`, when computed for several radars at once.
 
         Returns
         -------
@@ -169,7 +204,7 @@ class Radar:
         cfg = self.config
         n = pos_m.shape[0]
         u = rng.uniform(size=n)
-        ok, z = self.visible(world, pos_m)
+        ok, z = self.visible(world, pos_m) if visibility is None else visibility
         pd = np.where(ok, detection_probability(cfg, z[:, 0], rcs_dbsm), 0.0)
         hit = u < pd
         noise = rng.standard_normal((n, 3)) * np.array(

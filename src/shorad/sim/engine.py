@@ -28,7 +28,7 @@ from shorad.c2.base import Assignments
 from shorad.damage import asset_hit_by, buildings_under, debris_footprint
 from shorad.engagement import NO_THREAT, resolve_engagements
 from shorad.rng import RunStreams
-from shorad.sensors import Radar, cartesian_from_polar
+from shorad.sensors import Radar, cartesian_from_polar, visible_from
 from shorad.sim.events import EventKind, EventLog, EventRecorder
 from shorad.sim.spec import ScenarioSpec
 from shorad.threats import ThreatPlan, plan_raid, truth_at
@@ -221,9 +221,10 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
         # 4. sensors and tracking
         truth = truth_at(plan, t, killed)
         alive = np.flatnonzero(truth.alive)
-        for u, radar, rng, every, phase in radars:
-            if k % every != phase:
-                continue
+        due = [r for r in radars if k % r[3] == r[4]]
+        if due:
+            ok, z_true = visible_from([r[1] for r in due], world, truth.pos_m[alive])
+        for i, (u, radar, rng, _, _) in enumerate(due):
             dets = radar.scan(
                 world,
                 t,
@@ -231,6 +232,7 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
                 plan.rcs_dbsm[alive],
                 plan.threat_id[alive],
                 rng=rng,
+                visibility=(ok[i], z_true[i]),
             )
             step = tracker.step(tracks, dets, t)
             tracks = step.tracks

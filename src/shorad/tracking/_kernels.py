@@ -462,7 +462,7 @@ def initiate_kernel(
 
 @njit(
     "Tuple((boolean[::1], boolean[::1]))(int8[:], int32[:], float64[:], float64[:], "
-    "float64[:, :, :], float64, int64, float64, float64, float64)",
+    "float64[:, :, :], float64, int64, float64, float64, float64, float64)",
     cache=True,
     nogil=True,
 )
@@ -476,6 +476,7 @@ def manage_kernel(
     confirm_hits: int,
     confirm_window_s: float,
     delete_after_s: float,
+    tentative_delete_after_s: float,
     max_position_var_m2: float,
 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:  # pragma: no cover - compiled
     """Confirm and delete masks (m,) of the track management rules (see ``gnn.track_management``).
@@ -489,8 +490,9 @@ def manage_kernel(
         tentative = status[i] == _TENTATIVE
         in_window = (t_s - born_t_s[i]) <= confirm_window_s + _EPS_T_S
         c = tentative and in_window and hits[i] >= confirm_hits
+        stale_after = tentative_delete_after_s if tentative else delete_after_s
         d = (
-            (t_s - last_update_t_s[i]) > delete_after_s + _EPS_T_S
+            (t_s - last_update_t_s[i]) > stale_after + _EPS_T_S
             or (P[i, 0, 0] + P[i, 1, 1] + P[i, 2, 2]) > max_position_var_m2
             or (tentative and not c and not in_window)
         )

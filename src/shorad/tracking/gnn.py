@@ -93,6 +93,10 @@ class TrackerConfig:
         because several asynchronous sensors feed one picture.
     delete_after_s : float
         A track (tentative or confirmed) with no update for longer than this (s) is deleted.
+    tentative_delete_after_s : float
+        A tentative track with no update for longer than this (s) is deleted: a one-hit track
+        that no sensor renews within a couple of revisits is almost surely clutter, and
+        keeping it for the whole window makes every scan gate against it.
     max_position_sigma_m : float
         A track with ``sqrt(trace(P_position))`` above this (m) is deleted. The trace bounds
         the largest position standard deviation from above.
@@ -104,6 +108,7 @@ class TrackerConfig:
     confirm_hits: int = 3
     confirm_window_s: float = 5.0
     delete_after_s: float = 4.0
+    tentative_delete_after_s: float = 2.5
     max_position_sigma_m: float = 500.0
 
     def __post_init__(self) -> None:
@@ -114,6 +119,7 @@ class TrackerConfig:
             ("confirm_hits", self.confirm_hits >= 1, ">= 1"),
             ("confirm_window_s", self.confirm_window_s >= 0.0, ">= 0 s"),
             ("delete_after_s", self.delete_after_s > 0.0, "> 0 s"),
+            ("tentative_delete_after_s", self.tentative_delete_after_s > 0.0, "> 0 s"),
             ("max_position_sigma_m", self.max_position_sigma_m > 0.0, "> 0 m"),
         )
         for name, ok, want in checks:
@@ -308,7 +314,8 @@ def track_management(
 
     A tentative track is confirmed when it has ``confirm_hits`` updates within
     ``confirm_window_s`` of its birth ("M of N" in time, Blackman & Popoli (1999)). A track is
-    deleted when it had no update for longer than ``delete_after_s``, when
+    deleted when it had no update for longer than ``delete_after_s`` (``tentative_delete_after_s``
+    while tentative), when
     ``sqrt(trace(P_position))`` exceeds ``max_position_sigma_m``, or when it is tentative and its
     window has closed without confirmation. A track deleted in this step is not also confirmed.
     Time comparisons allow 1e-9 s of rounding. The reference of the compiled
@@ -335,8 +342,9 @@ def track_management(
     in_window = (t_s - tracks.born_t_s) <= config.confirm_window_s + _EPS_T_S
     confirm = tentative & in_window & (tracks.hits >= config.confirm_hits)
     pos_var = np.trace(tracks.P[:, :3, :3], axis1=1, axis2=2)
+    stale_after = np.where(tentative, config.tentative_delete_after_s, config.delete_after_s)
     delete = (
-        ((t_s - tracks.last_update_t_s) > config.delete_after_s + _EPS_T_S)
+        ((t_s - tracks.last_update_t_s) > stale_after + _EPS_T_S)
         | (pos_var > config.max_position_sigma_m**2)
         | (tentative & ~confirm & ~in_window)
     )
@@ -537,6 +545,7 @@ class GnnTracker:
             cfg.confirm_hits,
             cfg.confirm_window_s,
             cfg.delete_after_s,
+            cfg.tentative_delete_after_s,
             self._max_pos_var,
         )
         confirmed_ids = track_id[confirm]
