@@ -48,4 +48,4 @@ def db_from_ratio(ratio: float) -> float:
 
 def ratio_from_db(value_db: float) -> float:
     """Decibels to power ratio."""
-    return 10.0 ** (value_db / 10.0)
+    return float(10.0 ** (value_db / 10.0))

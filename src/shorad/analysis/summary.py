@@ -142,7 +142,7 @@ def summarise(spec: ScenarioSpec, result: SimResult) -> RunSummary:
 
     cost = eff.column("cost_per_shot_usd")
     rounds = eff.column("rounds_per_shot")
-    effectors = []
+    effectors: list[dict[str, Any]] = []
     for e in range(len(eff)):
         shots = int((icp & (ev.effector_id == eff.effector_id[e])).sum())
         fired = int((eng & (ev.effector_id == eff.effector_id[e])).sum())
@@ -192,7 +192,7 @@ def summarise(spec: ScenarioSpec, result: SimResult) -> RunSummary:
 
     n_kill = int(kill.sum())
     n_shots = int(eng.sum())
-    spent = float(sum(x["cost_usd"] or 0.0 for x in effectors))
+    spent = float(sum(float(x["cost_usd"] or 0.0) for x in effectors))
     destroyed = float(
         sum(
             classes[int(plan.cls[i])].cost_usd
@@ -209,7 +209,7 @@ def summarise(spec: ScenarioSpec, result: SimResult) -> RunSummary:
         "leakers": n_leak,
         "leak_fraction": _r(n_leak / n if n else 0.0, 4),
         "asset_hits": int(imp.sum()),
-        "value_hit": _r(float(sum(a["value_hit"] for a in assets))),
+        "value_hit": _r(float(sum(float(a["value_hit"] or 0.0) for a in assets))),
         "detected": int(np.isfinite(detected).sum()),
         "confirmed": int(np.isfinite(confirmed).sum()),
         "false_tracks_confirmed": int((conf & (ev.threat_id < 0)).sum()),

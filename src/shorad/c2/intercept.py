@@ -60,4 +60,5 @@ def intercept_time(
     roots = np.stack([r1, r2, np.where(np.abs(a) < 1e-9, lin, np.nan)], axis=-1)
     roots = np.where(roots >= rho[..., None] - 1e-9, roots, np.inf)
     roots = np.where(np.isnan(roots), np.inf, roots)
-    return roots.min(axis=-1)
+    tau: NDArray[np.float64] = roots.min(axis=-1)
+    return tau

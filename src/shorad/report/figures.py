@@ -555,7 +555,7 @@ def plot_site_map(
     if drift:
         ax.add_collection(
             LineCollection(
-                np.asarray(drift, np.float64),
+                list(np.asarray(drift, np.float64)),
                 colors="#8a4b00",
                 linewidths=0.8,
                 linestyles=(0, (2, 1.5)),

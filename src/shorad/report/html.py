@@ -423,18 +423,18 @@ def _assets_table(spec: ScenarioSpec, summary: RunSummary) -> str:
 def _units_table(spec: ScenarioSpec, summary: RunSummary) -> str:
     units = spec.units
     eff = spec.effectors
-    per_unit: dict[str, dict[str, float]] = {}
+    per_unit: dict[str, dict[str, float]] = {}  # unit id -> shots, kills, cost
     for e in summary.effectors:
         d = per_unit.setdefault(str(e.get("unit")), {"shots": 0, "kills": 0, "cost": 0.0})
         d["shots"] += int(e.get("shots", 0))
         d["kills"] += int(e.get("kills", 0))
         d["cost"] += float(e.get("cost_usd") or 0.0)
+    lat = lon = np.full(len(units), math.nan)
     try:
-        lat, lon, _h = (
-            spec.world.frame.geodetic_from_enu(units.pos_m) if len(units) else ([], [], [])
-        )
+        if len(units):
+            lat, lon, _h = spec.world.frame.geodetic_from_enu(units.pos_m)
     except (ShoradError, ValueError):
-        lat = lon = [math.nan] * len(units)
+        pass
     rows = []
     for u, uid in enumerate(units.unit_id):
         radar = units.radar[u]

@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 import yaml
+from numpy.typing import NDArray
 from pydantic import BaseModel, ValidationError
 
 from shorad.c2.base import Doctrine, Effectors, EffectorType
 from shorad.errors import ConfigError
-from shorad.geo import World, load_world
+from shorad.geo import World, bundled_city_path, load_world
 from shorad.scenario.presets import (
     EffectorPreset,
     PresetLibrary,
@@ -171,14 +172,17 @@ def _scenario_hash(model: ScenarioModel, lib: PresetLibrary, world: World) -> st
     h.update(json.dumps(model.model_dump(mode="json"), sort_keys=True).encode())
     h.update(json.dumps(lib.model_dump(mode="json"), sort_keys=True).encode())
     h.update(world.source.encode())
-    src = Path(world.source)
+    if world.source.startswith("bundled:"):
+        src = bundled_city_path(world.source.split(":", 1)[1])
+    else:
+        src = Path(world.source)
     if src.exists():
         h.update(hashlib.sha256(src.read_bytes()).digest())
     return h.hexdigest()
 
 
-def _point(world: World, p: GeoPoint, field: str) -> np.ndarray:
-    enu = world.frame.enu_from_geodetic(p.lat_deg, p.lon_deg, 0.0)[0]
+def _point(world: World, p: GeoPoint, field: str) -> NDArray[np.float64]:
+    enu: NDArray[np.float64] = world.frame.enu_from_geodetic(p.lat_deg, p.lon_deg, 0.0)[0]
     enu[2] = p.alt_m
     xmin, ymin, xmax, ymax = world.buildings.extent_m
     dx = max(xmin - enu[0], 0.0, enu[0] - xmax)
@@ -349,7 +353,9 @@ def parse_scenario(
     asset_index = {a.id: i for i, a in enumerate(model.assets)}
 
     # units, radars, effectors
-    pos, ubuilding, radars = [], [], []
+    pos: list[NDArray[np.float64]] = []
+    ubuilding: list[int] = []
+    radars: list[RadarConfig | None] = []
     etypes: list[EffectorType] = []
     etype_index: dict[str, int] = {}
     eff_unit, eff_type = [], []

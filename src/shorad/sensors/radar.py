@@ -92,10 +92,12 @@ def detection_probability(
 ) -> NDArray[np.float64]:
     """Probability of detection (n,) for one look, ignoring coverage and occlusion."""
     snr = 10.0 ** (snr_db(cfg, range_m, rcs_dbsm) / 10.0)
+    pd: NDArray[np.float64]
     if cfg.swerling == 1:
-        return np.power(cfg.pfa, 1.0 / (1.0 + snr))
-    threshold = -2.0 * math.log(cfg.pfa)
-    return 1.0 - chndtr(threshold, 2.0, 2.0 * snr)
+        pd = np.power(cfg.pfa, 1.0 / (1.0 + snr))
+    else:
+        pd = 1.0 - chndtr(-2.0 * math.log(cfg.pfa), 2.0, 2.0 * snr)
+    return pd
 
 
 def visible_from(

@@ -212,8 +212,8 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
                         EventKind.IMPACT,
                         plan.impact_t_s[i],
                         pos_m=plan.vert_m[i, -1],
-                        threat_id=i,
-                        asset_id=a,
+                        threat_id=int(i),
+                        asset_id=int(a),
                         building=assets.building[a],
                         value=assets.value[a],
                     )
@@ -224,7 +224,7 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
         due = [r for r in radars if k % r[3] == r[4]]
         if due:
             ok, z_true = visible_from([r[1] for r in due], world, truth.pos_m[alive])
-        for i, (u, radar, rng, _, _) in enumerate(due):
+        for row, (u, radar, rng, _, _) in enumerate(due):
             dets = radar.scan(
                 world,
                 t,
@@ -232,7 +232,7 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
                 plan.rcs_dbsm[alive],
                 plan.threat_id[alive],
                 rng=rng,
-                visibility=(ok[i], z_true[i]),
+                visibility=(ok[row], z_true[row]),
             )
             step = tracker.step(tracks, dets, t)
             tracks = step.tracks

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -81,7 +82,8 @@ class EventLog:
 
     def of(self, kind: EventKind) -> NDArray[np.bool_]:
         """Mask of the events of one kind."""
-        return self.kind == int(kind)
+        mask: NDArray[np.bool_] = self.kind == int(kind)
+        return mask
 
     def columns(self) -> dict[str, NDArray[np.generic]]:
         """Column name to array, in schema order."""
@@ -156,11 +158,11 @@ class EventRecorder:
         """Concatenate and sort by ``(t_s, kind, seq)``."""
         names = ("t_s", "kind", "seq", *_INT_FIELDS, *_FLOAT_FIELDS)
         if not self._chunks:
-            empty = {k: np.zeros(0, np.int64) for k in names}
+            empty: dict[str, NDArray[Any]] = {k: np.zeros(0, np.int64) for k in names}
             for k in ("t_s", *_FLOAT_FIELDS):
                 empty[k] = np.zeros(0)
             empty["kind"] = np.zeros(0, np.int8)
-            return EventLog(**empty)  # type: ignore[arg-type]
+            return EventLog(**empty)
         cols = {k: np.concatenate([c[k] for c in self._chunks]) for k in names}
         order = np.lexsort((cols["seq"], cols["kind"], cols["t_s"]))
-        return EventLog(**{k: v[order] for k, v in cols.items()})  # type: ignore[arg-type]
+        return EventLog(**{k: v[order] for k, v in cols.items()})

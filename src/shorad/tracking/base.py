@@ -112,4 +112,5 @@ class Tracks:
     @property
     def confirmed(self) -> NDArray[np.bool_]:
         """Boolean mask of confirmed tracks."""
-        return self.status == CONFIRMED
+        mask: NDArray[np.bool_] = self.status == CONFIRMED
+        return mask

@@ -191,7 +191,8 @@ def classify_by_speed(
     var = class_speed_sigma_mps**2 + var_s[:, None]  # (m, C)
     log_l = -0.5 * (s[:, None] - class_speed_mps) ** 2 / var - 0.5 * np.log(var)
     w = np.exp(log_l - log_l.max(axis=1, keepdims=True))
-    return w / w.sum(axis=1, keepdims=True)
+    prob: NDArray[np.float64] = w / w.sum(axis=1, keepdims=True)
+    return prob
 
 
 def _mahalanobis_sym3(
@@ -530,7 +531,10 @@ class GnnTracker:
                 t_new,
                 np.full(n_new, np.nan),
             )
-            fields = tuple(np.concatenate(pair) for pair in zip(fields, new, strict=True))
+            fields = tuple(  # type: ignore[assignment]
+                np.concatenate(pair)  # type: ignore[arg-type]
+                for pair in zip(fields, new, strict=True)
+            )
         track_id, x, p, status, class_prob, hits, born, last_update, confirmed_t = fields
 
         # Track management: confirm (M hits within the window), delete (stale, too uncertain,
@@ -558,7 +562,7 @@ class GnnTracker:
         fields = (track_id, x, p, status, class_prob, hits, born, last_update, confirmed_t)
         if deleted_ids.size:
             keep = ~delete
-            fields = tuple(a[keep] for a in fields)
+            fields = tuple(a[keep] for a in fields)  # type: ignore[assignment]
         out = Tracks(t_s, *fields, next_track_id=tracks.next_track_id + n_new)
         return TrackerStep(
             tracks=out,
