@@ -152,3 +152,37 @@ def test_demo_scenario_meets_the_brief(demo_spec: Any) -> None:
     from shorad.scenario import demo_scenario_path
 
     assert repo.read_bytes() == demo_scenario_path().read_bytes()
+
+
+def test_positions_and_waypoints_resolve_to_enu(small_scenario: dict[str, Any]) -> None:
+    import numpy as np
+
+    small_scenario["assets"].append(
+        {"id": "square", "position": {"lat_deg": 43.7315, "lon_deg": 7.4195, "alt_m": 2.0}}
+    )
+    small_scenario["units"].append(
+        {
+            "id": "mobile",
+            "position": {"lat_deg": 43.7318, "lon_deg": 7.4200, "alt_m": 0.0},
+            "mast_m": 5.0,
+            "effectors": ["rooftop_gun"],
+        }
+    )
+    wp = {"lat_deg": 43.7250, "lon_deg": 7.4300}
+    small_scenario["raid"][0]["waypoints"] = [wp]
+    small_scenario["raid"][0]["target"] = "square"
+    spec = parse_scenario(small_scenario)
+    enu = spec.world.frame.enu_from_geodetic(43.7315, 7.4195, 0.0)[0]
+    assert spec.assets.building[2] == -1
+    np.testing.assert_allclose(spec.assets.aim_m[2], [enu[0], enu[1], 2.0], atol=1e-6)
+    assert spec.units.building[2] == -1 and spec.units.radar[2] is None
+    assert spec.units.pos_m[2, 2] == pytest.approx(5.0)
+    from shorad.sim import simulate
+
+    plan = simulate(spec, 1).plan
+    wp_xy = spec.world.frame.enu_from_geodetic(wp["lat_deg"], wp["lon_deg"], 0.0)[0, :2]
+    for i in range(spec.raid[0].count):
+        # every threat of the group flies through the waypoint, then on to its target
+        d = np.linalg.norm(plan.vert_m[i, :, :2] - wp_xy, axis=1)
+        assert d.min() < 1e-6
+        assert plan.target[i] == 2
