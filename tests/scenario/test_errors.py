@@ -175,7 +175,8 @@ def test_positions_and_waypoints_resolve_to_enu(small_scenario: dict[str, Any]) 
     enu = spec.world.frame.enu_from_geodetic(43.7315, 7.4195, 0.0)[0]
     assert spec.assets.building[2] == -1
     np.testing.assert_allclose(spec.assets.aim_m[2], [enu[0], enu[1], 2.0], atol=1e-6)
-    assert spec.units.building[2] == -1 and spec.units.radar[2] is None
+    assert spec.units.building[2] == -1
+    assert spec.units.radar[2] is None
     assert spec.units.pos_m[2, 2] == pytest.approx(5.0)
     from shorad.sim import simulate
 

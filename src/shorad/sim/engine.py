@@ -22,13 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from shorad.c2 import EffectorState, GreedyAssigner, evaluate_threats
 from shorad.c2.base import Assignments
 from shorad.damage import asset_hit_by, buildings_under, debris_footprint
 from shorad.engagement import NO_THREAT, resolve_engagements
 from shorad.rng import RunStreams
-from shorad.sensors import Radar, cartesian_from_polar, visible_from
+from shorad.sensors import Detections, Radar, cartesian_from_polar, visible_from
 from shorad.sim.events import EventKind, EventLog, EventRecorder
 from shorad.sim.spec import ScenarioSpec
 from shorad.threats import ThreatPlan, plan_raid, truth_at
@@ -117,6 +118,7 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
     )
     tracks = tracker.initial(0.0)
     label: dict[int, int] = {}  # track id -> threat id of its latest detection (scoring only)
+    scans: list[tuple[Detections, NDArray[np.int64]]] = []  # for the detection events
 
     eff = spec.effectors
     magazine = eff.column("magazine").astype(np.int64)
@@ -224,7 +226,7 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
         due = [r for r in radars if k % r[3] == r[4]]
         if due:
             ok, z_true = visible_from([r[1] for r in due], world, truth.pos_m[alive])
-        for row, (u, radar, rng, _, _) in enumerate(due):
+        for row, (_, radar, rng, _, _) in enumerate(due):
             dets = radar.scan(
                 world,
                 t,
@@ -237,17 +239,7 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
             step = tracker.step(tracks, dets, t)
             tracks = step.tracks
             if len(dets):
-                meas = cartesian_from_polar(dets.z) + dets.sensor_pos_m
-                rec.record(
-                    EventKind.DETECTION,
-                    t,
-                    n=len(dets),
-                    pos_m=meas,
-                    threat_id=dets.truth_id,
-                    track_id=step.det_track_id,
-                    unit_id=u,
-                    value=dets.z[:, 0],
-                )
+                scans.append((dets, step.det_track_id))
                 label.update(zip(step.det_track_id.tolist(), dets.truth_id.tolist(), strict=True))
             for tid in step.confirmed_ids.tolist():
                 row = int(np.flatnonzero(tracks.track_id == tid)[0])
@@ -312,6 +304,19 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
                 )
         if done.all() and not pending:
             break
+    # detection events are recorded in one batch (ordering is by time and kind anyway)
+    if scans:
+        dets = Detections.concat([d for d, _ in scans])
+        rec.record(
+            EventKind.DETECTION,
+            dets.t_s,
+            n=len(dets),
+            pos_m=cartesian_from_polar(dets.z) + dets.sensor_pos_m,
+            threat_id=dets.truth_id,
+            track_id=np.concatenate([i for _, i in scans]),
+            unit_id=dets.sensor_id,
+            value=dets.z[:, 0],
+        )
     return SimResult(seed=int(seed), end_t_s=float(t), plan=plan, events=rec.finish())
 
 
