@@ -123,6 +123,7 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
     eff = spec.effectors
     magazine = eff.column("magazine").astype(np.int64)
     reload_s = eff.column("reload_s")
+    channels = eff.column("channels").astype(np.int64)
     shots_left = magazine.copy()
     channels_busy = np.zeros(len(eff), np.int64)
     ready_t = np.zeros(len(eff))
@@ -271,7 +272,8 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
                 unit_id=eff.unit[idx],
                 value=magazine[idx].astype(np.float64),
             )
-        if k % c2_every == 0 and len(tracks):
+        can_fire = (shots_left > 0) & (channels_busy < channels) & (ready_t <= t)
+        if k % c2_every == 0 and tracks.confirmed.any() and can_fire.any():
             now = _predict_to(tracks, t, spec.tracker.q_mps2)
             held = np.array([i for i, until in held_until.items() if until > t], np.int64)
             assessment = evaluate_threats(now, assets)
