@@ -10,52 +10,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-SCENARIO: dict[str, Any] = {
-    "name": "report-test",
-    "origin": {"lat_deg": 43.7320, "lon_deg": 7.4190},
-    "duration_s": 300,
-    "time_step_s": 0.5,
-    "seed": 3,
-    "city": {"source": "bundled:monaco", "crop_radius_m": 1500},
-    "assets": [
-        {"id": "ministry", "building": "way/25722685", "value": 100},
-        {"id": "palace", "building": "relation/393226", "value": 80},
+from shorad.testing import SMALL_SCENARIO, small_scenario
+
+SCENARIO: dict[str, Any] = small_scenario(
+    name="report-test",
+    duration_s=300,
+    seed=3,
+    raid=[
+        {**SMALL_SCENARIO["raid"][0], "count": 3, "launch_window_s": [0, 40]},
+        {**SMALL_SCENARIO["raid"][1], "count": 3, "launch_window_s": [0, 40]},
     ],
-    "units": [
-        {
-            "id": "ministry-roof",
-            "on": "way/25722685",
-            "mast_m": 4,
-            "sensor": "rooftop_radar",
-            "effectors": ["rooftop_gun"],
-        },
-        {
-            "id": "shangri-la",
-            "on": "way/94399922",
-            "mast_m": 3,
-            "sensor": "rooftop_radar",
-            "effectors": ["rooftop_gun", "vshorad_missile"],
-        },
-    ],
-    "raid": [
-        {
-            "class": "loitering_munition",
-            "count": 3,
-            "launch_window_s": [0, 40],
-            "bearing_deg": [160, 200],
-            "distance_m": 4000,
-            "target": "ministry",
-        },
-        {
-            "class": "quadcopter",
-            "count": 3,
-            "launch_window_s": [0, 40],
-            "bearing_deg": [340, 380],
-            "distance_m": 2000,
-            "target": "any",
-        },
-    ],
-}
+)
 
 _ATTRIBUTION_URLS = {
     "https://www.openstreetmap.org/copyright",
