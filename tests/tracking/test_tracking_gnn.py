@@ -10,7 +10,13 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from shorad.errors import ConfigError, SimulationError
-from shorad.sensors.base import CLUTTER_ID, Detections, cartesian_from_polar, polar_from_cartesian
+from shorad.sensors.base import (
+    CLUTTER_ID,
+    Detections,
+    cartesian_from_polar,
+    polar_from_cartesian,
+    with_unmeasured,
+)
 from shorad.tracking import (
     CONFIRMED,
     TENTATIVE,
@@ -58,11 +64,12 @@ def radar_scan(
     ids = np.concatenate([truth_id, np.full(n_clutter, CLUTTER_ID)]).astype(np.int64)
     order = rng.permutation(len(z))
     n = len(z)
+    z4, r4 = with_unmeasured(z[order], np.broadcast_to(np.diag(SIGMA**2), (n, 3, 3)))
     return Detections(
         t_s=np.full(n, t_s),
         sensor_id=np.full(n, sensor_id, np.int32),
-        z=z[order],
-        R=np.broadcast_to(np.diag(SIGMA**2), (n, 3, 3)).copy(),
+        z=z4,
+        R=r4,
         sensor_pos_m=np.broadcast_to(sensor_pos_m, (n, 3)).copy(),
         truth_id=ids[order],
     )
@@ -384,7 +391,7 @@ def test_read_only_inputs_are_accepted(rng: np.random.Generator) -> None:
     ro = []
     for t_s, d in scans:
         n = len(d)
-        r = np.broadcast_to(d.R[0], (n, 3, 3))  # read-only view
+        r = np.broadcast_to(d.R[0], (n, 4, 4))  # read-only view
         z = d.z.copy()
         z.flags.writeable = False
         ro.append((t_s, replace(d, z=z, R=r)))

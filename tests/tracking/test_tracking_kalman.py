@@ -8,7 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
-from shorad.sensors.base import Detections, cartesian_from_polar, polar_from_cartesian
+from shorad.sensors.base import (
+    Detections,
+    cartesian_from_polar,
+    polar_from_cartesian,
+    with_unmeasured,
+)
 from shorad.tracking import _kernels as kern
 from shorad.tracking.base import CONFIRMED, TENTATIVE, Tracks
 from shorad.tracking.gnn import (
@@ -56,6 +61,7 @@ def random_states(rng: np.random.Generator, m: int) -> np.ndarray:
 
 def make_dets(z: np.ndarray, R: np.ndarray, sensor_pos: np.ndarray) -> Detections:
     n = z.shape[0]
+    z, R = with_unmeasured(z, R)
     return Detections(
         t_s=np.zeros(n),
         sensor_id=np.zeros(n, np.int32),
@@ -320,7 +326,7 @@ def test_gate_kernel_matches_reference(rng: np.random.Generator, mixed_sensors: 
     z[:, 1] = np.mod(z[:, 1], 2 * np.pi)
     r = np.broadcast_to(R_RADAR, (n, 3, 3)).copy()
     dets = make_dets(z, r, np.zeros(3))
-    dets = Detections(dets.t_s, dets.sensor_id, z, r, spos, dets.truth_id)
+    dets = Detections(dets.t_s, dets.sensor_id, *with_unmeasured(z, r), spos, dets.truth_id)
     gate = 16.27
     d2_ref, logdet_ref = gate_distances(x, p, dets)
     d2_k, logdet_k = kern.gate_kernel(x, p, z, r, spos, gate)

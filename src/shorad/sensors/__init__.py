@@ -1,10 +1,17 @@
 """Sensors: truth + world -> Detections (noisy, Pd < 1, clutter, occluded by buildings)."""
 
 from shorad.sensors.base import (
+    AZ,
     CLUTTER_ID,
+    EL,
+    N_MEAS,
+    RANGE,
+    RANGE_RATE,
     Detections,
     cartesian_from_polar,
     polar_from_cartesian,
+    with_unmeasured,
+    wrap_2pi,
 )
 from shorad.sensors.radar import (
     Radar,
@@ -15,7 +22,12 @@ from shorad.sensors.radar import (
 )
 
 __all__ = [
+    "AZ",
     "CLUTTER_ID",
+    "EL",
+    "N_MEAS",
+    "RANGE",
+    "RANGE_RATE",
     "Detections",
     "Radar",
     "RadarConfig",
@@ -24,4 +36,6 @@ __all__ = [
     "polar_from_cartesian",
     "snr_db",
     "visible_from",
+    "with_unmeasured",
+    "wrap_2pi",
 ]

@@ -1,10 +1,15 @@
 """Sensor stage contract: :class:`Detections`, one sensor scan's batch of measurements.
 
-Measurement frame (radar): ``z = [range_m, az_rad, el_rad]`` about ``sensor_pos_m``, with
-azimuth a bearing measured clockwise from north (ENU +y) towards east (+x), in [0, 2*pi), and
-elevation above the local horizontal plane::
+Measurement frame: ``z = [range_m, az_rad, el_rad, range_rate_mps]`` about ``sensor_pos_m``,
+with azimuth a bearing measured clockwise from north (ENU +y) towards east (+x), in
+[0, 2*pi), elevation above the local horizontal plane, and range rate positive when opening::
 
     dx = r cos(el) sin(az),  dy = r cos(el) cos(az),  dz = r sin(el)
+
+A sensor fills only what it measures; a component it does not measure is NaN in ``z`` and
+has a zero row and column in ``R``. A 3-D radar gives range, azimuth and elevation (and range
+rate if it is a Doppler radar); an EO/IR camera azimuth and elevation (and range with a laser
+rangefinder); an RF direction finder azimuth only. ``Detections.measured`` tells which.
 """
 
 from __future__ import annotations
@@ -17,15 +22,26 @@ from numpy.typing import NDArray
 from shorad._contract import check_array
 
 __all__ = [
+    "AZ",
     "CLUTTER_ID",
+    "EL",
+    "N_MEAS",
+    "RANGE",
+    "RANGE_RATE",
     "Detections",
     "cartesian_from_polar",
     "polar_from_cartesian",
+    "with_unmeasured",
     "wrap_2pi",
 ]
 
 CLUTTER_ID = -1
 """``truth_id`` of a false alarm (clutter)."""
+
+RANGE, AZ, EL, RANGE_RATE = 0, 1, 2, 3
+"""Column of each measured quantity in ``Detections.z``."""
+N_MEAS = 4
+"""Number of columns of ``Detections.z``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +54,12 @@ class Detections:
         Measurement time (s from scenario epoch).
     sensor_id : (n,) int32
         Index of the sensor (unit) that made the measurement.
-    z : (n, 3) float64
-        ``[range_m, az_rad, el_rad]`` in the sensor's polar frame (see module docstring).
-    R : (n, 3, 3) float64
-        Measurement noise covariance of ``z`` (m^2, rad^2).
+    z : (n, 4) float64
+        ``[range_m, az_rad, el_rad, range_rate_mps]`` in the sensor's frame (see module
+        docstring); NaN where the sensor does not measure a component.
+    R : (n, 4, 4) float64
+        Measurement noise covariance of ``z`` (m^2, rad^2, m^2/s^2); zero rows and columns
+        for unmeasured components.
     sensor_pos_m : (n, 3) float64
         ENU position of the sensor that made each measurement.
     truth_id : (n,) int64
@@ -60,8 +78,8 @@ class Detections:
         n = self.t_s.shape[0] if isinstance(self.t_s, np.ndarray) else None
         check_array("Detections", "t_s", self.t_s, np.float64, (None,))
         check_array("Detections", "sensor_id", self.sensor_id, np.int32, (n,))
-        check_array("Detections", "z", self.z, np.float64, (n, 3))
-        check_array("Detections", "R", self.R, np.float64, (n, 3, 3))
+        check_array("Detections", "z", self.z, np.float64, (n, N_MEAS))
+        check_array("Detections", "R", self.R, np.float64, (n, N_MEAS, N_MEAS))
         check_array("Detections", "sensor_pos_m", self.sensor_pos_m, np.float64, (n, 3))
         check_array("Detections", "truth_id", self.truth_id, np.int64, (n,))
 
@@ -74,8 +92,8 @@ class Detections:
         return cls(
             t_s=np.zeros(0),
             sensor_id=np.zeros(0, np.int32),
-            z=np.zeros((0, 3)),
-            R=np.zeros((0, 3, 3)),
+            z=np.zeros((0, N_MEAS)),
+            R=np.zeros((0, N_MEAS, N_MEAS)),
             sensor_pos_m=np.zeros((0, 3)),
             truth_id=np.zeros(0, np.int64),
         )
@@ -93,6 +111,17 @@ class Detections:
             sensor_pos_m=np.concatenate([p.sensor_pos_m for p in parts]),
             truth_id=np.concatenate([p.truth_id for p in parts]),
         )
+
+    @property
+    def measured(self) -> NDArray[np.bool_]:
+        """(n, 4) bool: which components of ``z`` each detection measures."""
+        mask: NDArray[np.bool_] = np.isfinite(self.z)
+        return mask
+
+    @property
+    def has_position(self) -> NDArray[np.bool_]:
+        """(n,) bool: detections with range, azimuth and elevation (a full 3-D position)."""
+        return np.asarray(np.isfinite(self.z[:, :3]).all(axis=1), dtype=np.bool_)
 
     def take(self, idx: NDArray[np.intp] | NDArray[np.bool_]) -> Detections:
         """Subset of rows (index or boolean mask)."""
@@ -127,6 +156,22 @@ def polar_from_cartesian(d_m: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.stack([r, az, el], axis=1)
 
 
+def with_unmeasured(
+    z3: NDArray[np.float64], R3: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Range/azimuth/elevation measurements (n, 3), (n, 3, 3) in the 4-column contract.
+
+    The range-rate column becomes NaN and its covariance row and column zero.
+    """
+    n = z3.shape[0]
+    z = np.empty((n, N_MEAS))
+    z[:, :3] = z3
+    z[:, 3] = np.nan
+    R = np.zeros((n, N_MEAS, N_MEAS))
+    R[:, :3, :3] = R3
+    return z, R
+
+
 def wrap_2pi(angle_rad: NDArray[np.float64]) -> NDArray[np.float64]:
     """Angles wrapped to [0, 2*pi) (``np.mod`` alone can return 2*pi for tiny negatives)."""
     a = np.mod(angle_rad, 2.0 * np.pi)
@@ -134,7 +179,10 @@ def wrap_2pi(angle_rad: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def cartesian_from_polar(z: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Inverse of :func:`polar_from_cartesian`: ``[range, az, el]`` to relative ENU metres."""
+    """Inverse of :func:`polar_from_cartesian`: ``[range, az, el, ...]`` to relative ENU metres.
+
+    Only the first three columns of ``z`` (n, >=3) are read.
+    """
     r, az, el = z[:, 0], z[:, 1], z[:, 2]
     ce = np.cos(el)
     return np.stack([r * ce * np.sin(az), r * ce * np.cos(az), r * np.sin(el)], axis=1)

@@ -27,7 +27,13 @@ from numpy.typing import NDArray
 from scipy.special import chndtr
 
 from shorad.geo import World
-from shorad.sensors.base import CLUTTER_ID, Detections, polar_from_cartesian, wrap_2pi
+from shorad.sensors.base import (
+    CLUTTER_ID,
+    Detections,
+    polar_from_cartesian,
+    with_unmeasured,
+    wrap_2pi,
+)
 
 __all__ = ["Radar", "RadarConfig", "detection_probability", "snr_db", "visible_from"]
 
@@ -75,8 +81,11 @@ class RadarConfig:
 
     @property
     def R(self) -> NDArray[np.float64]:
-        """(3, 3) measurement noise covariance of ``[range, az, el]``."""
-        return np.diag([self.sigma_range_m**2, self.sigma_az_rad**2, self.sigma_el_rad**2])
+        """(4, 4) measurement noise covariance of ``[range, az, el, range_rate]``.
+
+        This radar does not measure range rate: its row and column are zero.
+        """
+        return np.diag([self.sigma_range_m**2, self.sigma_az_rad**2, self.sigma_el_rad**2, 0.0])
 
 
 def snr_db(
@@ -224,11 +233,12 @@ class Radar:
         zz = np.vstack([z_t, z_c])
         zz[:, 1] = wrap_2pi(zz[:, 1])
         m = zz.shape[0]
+        zz, R = with_unmeasured(zz, np.broadcast_to(self._R[:3, :3], (m, 3, 3)))
         return Detections(
             t_s=np.full(m, float(t_s)),
             sensor_id=np.full(m, self.sensor_id, np.int32),
             z=zz,
-            R=np.broadcast_to(self._R, (m, 3, 3)).copy(),
+            R=R,
             sensor_pos_m=np.broadcast_to(self.pos_m, (m, 3)).copy(),
             truth_id=np.concatenate([threat_id[hit], np.full(n_c, CLUTTER_ID, np.int64)]),
         )

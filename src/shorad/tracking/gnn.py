@@ -138,7 +138,8 @@ class TrackerStep:
     tracks : Tracks
         Live tracks after the update, at the scan time.
     det_track_id : (n,) int64
-        Id of the track each detection updated or started, in detection order.
+        Id of the track each detection updated or started, in detection order; -1 for a
+        detection this tracker cannot use (no full 3-D position: angle- or bearing-only).
     confirmed_ids : (k,) int64
         Ids of the tracks confirmed in this step.
     deleted_ids : (d,) int64
@@ -262,9 +263,9 @@ def gate_distances(
     zhat, h = polar_measurement(np.repeat(x, k, axis=0), np.tile(upos, (m, 1)))
     hp = h.reshape(m, k, 3, 6)[..., :3]  # velocity columns of H are zero
     hpht = hp @ P[:, None, :3, :3] @ np.swapaxes(hp, -1, -2)  # (m, k, 3, 3)
-    s = hpht[:, key] + dets.R[None]
+    s = hpht[:, key] + dets.R[None, :, :3, :3]
     s = 0.5 * (s + np.swapaxes(s, -1, -2))
-    nu = dets.z[None] - zhat.reshape(m, k, 3)[:, key]
+    nu = dets.z[None, :, :3] - zhat.reshape(m, k, 3)[:, key]
     nu[..., 1] = wrap_angle(nu[..., 1])
     return _mahalanobis_sym3(s, nu)
 
@@ -463,9 +464,17 @@ class GnnTracker:
                 f"GnnTracker.step: tracks have {tracks.class_prob.shape[1]} classes, "
                 f"the tracker {self.n_classes}"
             )
-        m, n = len(tracks), len(dets)
+        m, n_all = len(tracks), len(dets)
         hits = tracks.hits
         last_update = tracks.last_update_t_s
+        # This tracker uses detections with a full 3-D position (range, azimuth, elevation);
+        # others (angle-only, bearing-only) are left unassociated (det_track_id = -1).
+        det_track_id_all = np.full(n_all, -1, np.int64)
+        use = np.flatnonzero(dets.has_position)
+        n = use.size
+        z3 = np.ascontiguousarray(dets.z[use, :3])
+        r3 = np.ascontiguousarray(dets.R[use][:, :3, :3])
+        spos3 = np.ascontiguousarray(dets.sensor_pos_m[use])
         det_track_id = np.empty(n, np.int64)
         unassigned = np.ones(n, np.bool_)
 
@@ -473,7 +482,7 @@ class GnnTracker:
         if m:
             x, p = predict_kernel(_writeable(x), _writeable(p), dt_s, cfg.q_mps2)
         if m and n:
-            z, r_cov, spos = _writeable(dets.z), _writeable(dets.R), _writeable(dets.sensor_pos_m)
+            z, r_cov, spos = z3, r3, spos3
             d2, log_det_s = gate_kernel(x, p, z, r_cov, spos, self._gate_d2)
             cost, rows, cols = gated_cost_kernel(d2, log_det_s, self._gate_d2, _OUT_OF_GATE_COST)
             if rows.size:
@@ -513,9 +522,9 @@ class GnnTracker:
         )
         if n_new:
             x0, p0 = initiate_kernel(
-                _writeable(dets.z),
-                _writeable(dets.R),
-                _writeable(dets.sensor_pos_m),
+                z3,
+                r3,
+                spos3,
                 new_j,
                 cfg.init_speed_sigma_mps,
             )
@@ -564,9 +573,10 @@ class GnnTracker:
             keep = ~delete
             fields = tuple(a[keep] for a in fields)  # type: ignore[assignment]
         out = Tracks(t_s, *fields, next_track_id=tracks.next_track_id + n_new)
+        det_track_id_all[use] = det_track_id
         return TrackerStep(
             tracks=out,
-            det_track_id=det_track_id,
+            det_track_id=det_track_id_all,
             confirmed_ids=confirmed_ids,
             deleted_ids=deleted_ids,
         )
