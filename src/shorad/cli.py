@@ -217,6 +217,153 @@ def demo(
     run(path, seed=seed, out=out, report=True)
 
 
+@app.command()
+def track(
+    meas: Annotated[Path, typer.Argument(help="Measurements (mtt-bench-meas/1 JSON Lines).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Tracks file to write.")],
+    tracker: Annotated[str, typer.Option(help="gnn | jpda | imm-gnn | imm-jpda.")] = "gnn",
+) -> None:
+    """Run a multi-target tracker on a benchmark measurement file (MTT FORMAT.md)."""
+    from shorad.tracking.benchfile import track_file
+
+    try:
+        st = track_file(meas, out, tracker)
+    except ConfigError as exc:
+        raise _fail(exc, EXIT_BAD_INPUT) from None
+    console.print(
+        f"{st['scans']} scans, {st['wall_s']:.3f} s tracker time (per scan p50 "
+        f"{1e3 * st['latency_p50_s']:.2f} ms, p95 {1e3 * st['latency_p95_s']:.2f} ms, max "
+        f"{1e3 * st['latency_max_s']:.2f} ms) -> {out}",
+        highlight=False,
+    )
+
+
+@app.command()
+def score(
+    truth: Annotated[Path, typer.Argument(help="Truth (mtt-bench-truth/1 JSON Lines).")],
+    tracks: Annotated[Path, typer.Argument(help="Tracks (mtt-bench-tracks/1 JSON Lines).")],
+) -> None:
+    """Print GOSPA (c = 10 m, p = 1, alpha = 2) with components and continuity as one JSON line."""
+    import json
+
+    from shorad.analysis.mtt_metrics import score_files
+
+    try:
+        result = score_files(truth, tracks)
+    except ConfigError as exc:
+        raise _fail(exc, EXIT_BAD_INPUT) from None
+    typer.echo(json.dumps(result))
+
+
+@app.command("bench-scenario")
+def bench_scenario(
+    stem: Annotated[Path, typer.Argument(help="Output stem: writes STEM.meas/.truth.jsonl.")],
+    n: Annotated[int, typer.Option("--n", help="Number of targets.", min=1)] = 10,
+    seed: Annotated[int, typer.Option(help="Seed.", min=0)] = 1,
+    dim: Annotated[int, typer.Option(help="Dimension (2 or 3).", min=2, max=3)] = 2,
+    scans: Annotated[int, typer.Option(help="Number of scans.", min=1)] = 100,
+    clutter: Annotated[float, typer.Option(help="Mean clutter per scan.", min=0.0)] = 10.0,
+) -> None:
+    """Generate a reference MTT benchmark scenario (FORMAT.md's family) with a seed."""
+    import numpy as np
+
+    from shorad.tracking.benchfile import generate_scenario, write_jsonl
+
+    meas, truth = generate_scenario(
+        n, rng=np.random.default_rng(seed), seed=seed, dim=dim, scans=scans, clutter_rate=clutter
+    )
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    write_jsonl(stem.with_name(stem.name + ".meas.jsonl"), meas)
+    write_jsonl(stem.with_name(stem.name + ".truth.jsonl"), truth)
+    console.print(f"wrote {stem}.meas.jsonl and {stem}.truth.jsonl", highlight=False)
+
+
+@app.command()
+def wta(
+    instance: Annotated[Path, typer.Argument(help="Instance file (Andersen et al. 2022 format).")],
+    method: Annotated[str, typer.Option(help="exact (HiGHS, proven bound) or fast.")] = "exact",
+    time_limit: Annotated[float, typer.Option(help="Wall-time limit (s).", min=0.0)] = 60.0,
+    seed: Annotated[int, typer.Option(help="Seed of the fast method's search.", min=0)] = 0,
+) -> None:
+    """Solve a static weapon-target assignment instance; print one JSON line."""
+    import json
+
+    import numpy as np
+
+    from shorad.c2.wta import read_wta, solve_exact, solve_fast
+
+    if method not in ("exact", "fast"):
+        raise _fail(
+            ConfigError(f"--method must be 'exact' or 'fast', got {method!r}"), EXIT_BAD_INPUT
+        )
+    try:
+        inst = read_wta(instance)
+    except ConfigError as exc:
+        raise _fail(exc, EXIT_BAD_INPUT) from None
+    if method == "exact":
+        sol = solve_exact(inst, time_limit_s=time_limit)
+    else:
+        sol = solve_fast(inst, time_limit_s=time_limit, rng=np.random.default_rng(seed))
+    w, t = inst.shape
+    out = {
+        "instance": str(instance),
+        "method": method,
+        "weapons": w,
+        "targets": t,
+        "surviving_value": sol.surviving_value,
+        "bound": sol.bound,
+        "gap": sol.gap,
+        "status": sol.status,
+        "seconds": round(sol.seconds, 4),
+    }
+    typer.echo(json.dumps(out))
+
+
+city_app = typer.Typer(help="Inspect city files (OpenStreetMap .osm.pbf or GeoJSON).")
+app.add_typer(city_app, name="city")
+
+
+@city_app.command("info")
+def city_info(
+    path: Annotated[Path, typer.Argument(help="City file (.osm.pbf, .osm, .geojson ...).")],
+    show_rejected: Annotated[
+        int, typer.Option(help="List at most this many rejected features.", min=0)
+    ] = 10,
+) -> None:
+    """Print building counts, height sources, repairs/rejections and extent of a city file."""
+    from shorad.geo.info import describe_city
+
+    try:
+        info = describe_city(path)
+    except ShoradError as exc:
+        raise _fail(exc, EXIT_BAD_INPUT) from None
+    n = max(info.n_buildings, 1)
+    table = Table(title=f"city {info.path}", show_header=False)
+    lo_lon, lo_lat, hi_lon, hi_lat = info.lonlat_bounds_deg
+    rows = [
+        ("building features read", f"{info.n_features}"),
+        ("footprints kept", f"{info.n_buildings} ({info.n_parts} building:part)"),
+        ("height from tag", f"{info.n_from_tag} ({100 * info.n_from_tag / n:.0f} %)"),
+        ("height from levels", f"{info.n_from_levels} ({100 * info.n_from_levels / n:.0f} %)"),
+        ("height default", f"{info.n_default} ({100 * info.n_default / n:.0f} %)"),
+        ("repaired / rejected", f"{info.n_repaired} / {info.n_rejected}"),
+        (
+            "roof height min / median / max",
+            f"{info.height_min_m:.1f} / {info.height_median_m:.1f} / {info.height_max_m:.1f} m",
+        ),
+        ("extent", f"{info.extent_m[0]:.0f} m E-W x {info.extent_m[1]:.0f} m N-S"),
+        ("lon/lat bounds", f"{lo_lon:.5f}, {lo_lat:.5f} .. {hi_lon:.5f}, {hi_lat:.5f}"),
+        ("footprint area", f"{info.footprint_area_m2 / 1e4:.1f} ha"),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    console.print(table)
+    for line in info.rejected[:show_rejected]:
+        console.print(f"  rejected {line}", highlight=False, soft_wrap=True)
+    if len(info.rejected) > show_rejected:
+        console.print(f"  ... and {len(info.rejected) - show_rejected} more", highlight=False)
+
+
 def main() -> None:
     """Entry point of the ``shorad`` console script."""
     app()

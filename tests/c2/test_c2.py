@@ -272,3 +272,85 @@ def test_every_assignment_is_feasible(seed: int, m: int, e: int) -> None:
         assert t.min_range_m - 1e-6 <= rng_m <= t.max_range_m + 1e-6
         assert out.aim_m[k, 2] <= t.max_alt_m
         assert out.intercept_t_s[k] >= out.fire_t_s[k] - 1e-9
+
+
+def test_no_engagement_is_ordered_over_a_no_fire_zone() -> None:
+    from shapely import Polygon, box
+
+    from shorad.c2 import over_no_fire_zone
+
+    a = _assets([(0.0, 0.0)], [100.0])
+    tr = _tracks(np.array([[0.0, 800.0, 100.0, 0.0, -20.0, 0.0]]))
+    eff = _effectors([(0.0, 0.0, 30.0)], (_gun(),), [0])
+    ta = evaluate_threats(tr, a)
+    free = GreedyAssigner(Doctrine(), None).assign(tr, ta, eff, _state(eff), np.zeros(0, np.int64))
+    assert len(free) == 1
+    aim = free.aim_m[0]
+    zone = box(aim[0] - 50, aim[1] - 50, aim[0] + 50, aim[1] + 50)
+    held = GreedyAssigner(Doctrine(no_fire_zones=(zone,)), None).assign(
+        tr, ta, eff, _state(eff), np.zeros(0, np.int64)
+    )
+    assert len(held) == 0
+    far = Polygon([(5000, 5000), (5100, 5000), (5100, 5100)])
+    elsewhere = GreedyAssigner(Doctrine(no_fire_zones=(far,)), None).assign(
+        tr, ta, eff, _state(eff), np.zeros(0, np.int64)
+    )
+    assert len(elsewhere) == 1
+    # the debris drop counts too: a zone under where the debris would land
+    aim3 = np.array([[[0.0, 0.0, 19.6133]]])  # 2 s fall
+    vel = np.array([[10.0, 0.0, 0.0]])
+    debris_zone = box(15, -5, 25, 5)
+    assert over_no_fire_zone(aim3, vel, (debris_zone,))[0, 0]
+    assert not over_no_fire_zone(aim3, np.zeros((1, 3)), (debris_zone,))[0, 0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), m=st.integers(1, 10), e=st.integers(1, 5))
+def test_wta_assigner_is_feasible_and_at_least_as_good_as_greedy(
+    seed: int, m: int, e: int
+) -> None:
+    from shorad.c2 import WtaAssigner
+    from shorad.c2.greedy import engagement_options
+
+    g = np.random.default_rng(seed)
+    pos = np.column_stack([g.uniform(-2500, 2500, (m, 2)), g.uniform(20, 300, m)])
+    vel = np.column_stack([g.uniform(-40, 40, (m, 2)), g.uniform(-5, 5, m)])
+    tr = _tracks(np.hstack([pos, vel]))
+    a = _assets([(0.0, 0.0), (300.0, 100.0)], [100.0, 50.0])
+    types = (_gun(), _gun(name="missile", min_range_m=300.0, max_range_m=4000.0, channels=2))
+    eff = _effectors(
+        [tuple(p) for p in np.column_stack([g.uniform(-500, 500, (e, 2)), np.full(e, 30.0)])],
+        types,
+        list(g.integers(0, 2, e)),
+    )
+    state = EffectorState(g.integers(0, 3, e), np.zeros(e, np.int64), np.zeros(e))
+    ta = evaluate_threats(tr, a)
+    doctrine = Doctrine(shots_per_salvo=int(g.integers(1, 3)))
+    held = np.zeros(0, np.int64)
+    greedy = GreedyAssigner(doctrine, None).assign(tr, ta, eff, state, held)
+    wta = WtaAssigner(doctrine, None).assign(tr, ta, eff, state, held)
+    opts = engagement_options(doctrine, None, tr, ta, eff, state, held)
+
+    def surviving(orders: object) -> float:
+        if opts is None:
+            return 0.0
+        s = opts.threat_value.copy()
+        for k in range(len(orders)):  # type: ignore[arg-type]
+            i = int(np.flatnonzero(opts.tracks.track_id == orders.track_id[k])[0])  # type: ignore[attr-defined]
+            s[i] *= 1.0 - orders.pk_expected[k]  # type: ignore[attr-defined]
+        return float(s.sum())
+
+    # feasibility: channels, shots, salvo size, envelope
+    used = np.bincount(wta.effector_id, minlength=e)
+    chans = eff.column("channels").astype(int)
+    assert (used <= np.minimum(chans, state.shots_left)).all()
+    assert (np.bincount(wta.track_id, minlength=m + 1) <= doctrine.shots_per_salvo).all()
+    for k in range(len(wta)):
+        j = int(wta.effector_id[k])
+        t = eff.types[int(eff.type_index[j])]
+        assert (
+            t.min_range_m - 1e-6
+            <= np.linalg.norm(wta.aim_m[k] - eff.pos_m[j])
+            <= t.max_range_m + 1e-6
+        )
+    assert surviving(wta) <= surviving(greedy) * (1 + 1e-9) + 1e-12

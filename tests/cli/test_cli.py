@@ -138,3 +138,14 @@ def test_malformed_yaml_exit_2(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "malformed YAML at line" in proc.stderr
+
+
+def test_city_info(tmp_path: Path) -> None:
+    from shorad.geo import bundled_city_path
+
+    res = runner.invoke(app, ["city", "info", str(bundled_city_path("monaco"))])
+    assert res.exit_code == 0, res.output
+    assert "height from levels" in res.output
+    assert "rejected" in res.output
+    res = runner.invoke(app, ["city", "info", str(tmp_path / "nope.geojson")])
+    assert res.exit_code == 2

@@ -240,3 +240,41 @@ def test_parse_height(value: Any, expected: float | None) -> None:
     else:
         assert got is not None
         assert_allclose(got, expected, rtol=1e-12)
+
+
+# --- issue 4: `shorad city info` ------------------------------------------------------
+
+
+def test_describe_bundled_city() -> None:
+    from shorad.geo import bundled_city_path
+    from shorad.geo.info import describe_city
+
+    info = describe_city(bundled_city_path("monaco"))
+    assert info.n_buildings == info.n_from_tag + info.n_from_levels + info.n_default
+    assert info.n_buildings > 1000
+    assert info.n_rejected == len(info.rejected)
+    assert info.height_max_m == pytest.approx(170.0)
+    assert 1000.0 < info.extent_m[0] < 5000.0
+    lon0, lat0, lon1, lat1 = info.lonlat_bounds_deg
+    assert 7.3 < lon0 < lon1 < 7.5
+    assert 43.6 < lat0 < lat1 < 43.8
+
+
+def test_describe_city_malformed_files(tmp_path: Path) -> None:
+    from shorad.geo.info import describe_city
+
+    bad = tmp_path / "points.geojson"
+    bad.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},'
+        ' "geometry": {"type": "Point", "coordinates": [7.4, 43.7]}}]}'
+    )
+    with pytest.raises(ConfigError, match=r"no building footprint.*unsupported geometry type"):
+        describe_city(bad)
+    junk = tmp_path / "junk.geojson"
+    junk.write_text("{not json")
+    with pytest.raises(ConfigError, match="cannot read GeoJSON"):
+        describe_city(junk)
+    with pytest.raises(ConfigError, match="unknown suffix"):
+        describe_city(tmp_path / "city.txt")
+    with pytest.raises(ConfigError, match="not found"):
+        describe_city(tmp_path / "missing.osm.pbf")

@@ -187,3 +187,41 @@ def test_positions_and_waypoints_resolve_to_enu(small_scenario: dict[str, Any]) 
         d = np.linalg.norm(plan.vert_m[i, :, :2] - wp_xy, axis=1)
         assert d.min() < 1e-6
         assert plan.target[i] == 2
+
+
+def test_no_fire_zones_resolve_and_hold_fire(small_scenario: dict[str, Any]) -> None:
+    from shapely import contains_xy
+
+    from shorad.sim import EventKind, simulate
+
+    # a zone over the whole quarter north of the origin, where the quadcopters come in
+    small_scenario["doctrine"] = {
+        "no_fire_zones": [
+            {
+                "name": "housing-north",
+                "polygon": [
+                    {"lat_deg": 43.7330, "lon_deg": 7.4100},
+                    {"lat_deg": 43.7330, "lon_deg": 7.4300},
+                    {"lat_deg": 43.7600, "lon_deg": 7.4300},
+                    {"lat_deg": 43.7600, "lon_deg": 7.4100},
+                ],
+            }
+        ]
+    }
+    spec = parse_scenario(small_scenario)
+    (zone,) = spec.doctrine.no_fire_zones
+    assert zone.area > 1e6
+    ev = simulate(spec, 7).events
+    eng = ev.of(EventKind.ENGAGEMENT)
+    assert eng.any()
+    assert not contains_xy(zone, ev.x_m[eng], ev.y_m[eng]).any()
+    bowtie = [
+        {"lat_deg": 43.73, "lon_deg": 7.41},
+        {"lat_deg": 43.74, "lon_deg": 7.42},
+        {"lat_deg": 43.73, "lon_deg": 7.42},
+        {"lat_deg": 43.74, "lon_deg": 7.41},
+    ]
+    small_scenario["doctrine"] = {"no_fire_zones": [{"name": "bad", "polygon": bowtie}]}
+    msg = _err(small_scenario)
+    assert "doctrine.no_fire_zones[0].polygon" in msg
+    assert "'bad'" in msg

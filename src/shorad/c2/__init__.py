@@ -8,9 +8,15 @@ from shorad.c2.base import (
     EffectorType,
     ThreatAssessment,
 )
-from shorad.c2.greedy import GreedyAssigner, engageable_pairs, expected_pk
+from shorad.c2.greedy import (
+    GreedyAssigner,
+    engageable_pairs,
+    expected_pk,
+    over_no_fire_zone,
+)
 from shorad.c2.intercept import intercept_time
 from shorad.c2.threat_eval import evaluate_threats
+from shorad.c2.wta_assigner import WtaAssigner
 
 __all__ = [
     "Assignments",
@@ -20,8 +26,10 @@ __all__ = [
     "Effectors",
     "GreedyAssigner",
     "ThreatAssessment",
+    "WtaAssigner",
     "engageable_pairs",
     "evaluate_threats",
     "expected_pk",
     "intercept_time",
+    "over_no_fire_zone",
 ]

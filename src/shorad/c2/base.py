@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from shapely import Polygon
 
 from shorad._contract import check_array
 
@@ -162,7 +163,8 @@ class Doctrine:
     Attributes
     ----------
     assignment : str
-        Assignment method (``"greedy"``).
+        ``"greedy"`` (:class:`shorad.c2.GreedyAssigner`) or ``"wta"``
+        (:class:`shorad.c2.WtaAssigner`).
     shots_per_salvo : int
         1 = shoot-look-shoot; 2 = shoot-shoot-look (two effectors at once on a track).
     look_s : float
@@ -175,6 +177,9 @@ class Doctrine:
         Tracks below this threat value are not engaged (hold fire).
     min_pk : float
         Hold fire while the expected kill probability of the best engagement is below this.
+    no_fire_zones : tuple of shapely.Polygon
+        ENU polygons (e.g. dense housing): no intercept is ordered whose predicted point, or
+        the predicted centre of its debris, lies over one of them.
     """
 
     assignment: str = "greedy"
@@ -184,6 +189,7 @@ class Doctrine:
     stale_track_s: float = 2.5
     min_threat_value: float = 0.0
     min_pk: float = 0.0
+    no_fire_zones: tuple[Polygon, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

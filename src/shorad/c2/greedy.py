@@ -17,15 +17,28 @@ Shoot-look-shoot (``shots_per_salvo = 1``) or shoot-shoot-look (2) per the doctr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
+from shapely import Polygon, contains_xy
 
 from shorad.c2.base import Assignments, Doctrine, Effectors, EffectorState, ThreatAssessment
 from shorad.c2.intercept import intercept_time
 from shorad.geo import World
 from shorad.tracking.base import Tracks
+from shorad.units import G0_MPS2
 
-__all__ = ["GreedyAssigner", "engageable_pairs", "expected_pk"]
+__all__ = [
+    "EngagementOptions",
+    "GreedyAssigner",
+    "engageable_pairs",
+    "engagement_options",
+    "expected_pk",
+    "no_orders",
+    "orders_from",
+    "over_no_fire_zone",
+]
 
 
 def engageable_pairs(
@@ -112,69 +125,167 @@ class GreedyAssigner:
         held_track_ids : (h,) int64
             Tracks with a salvo in flight or in its look period: not engaged now.
         """
-        d = self.doctrine
-        t = tracks.t_s
-        ok = (assessment.threat_value > d.min_threat_value) & (
-            t - tracks.last_update_t_s <= d.stale_track_s
+        opts = engagement_options(
+            self.doctrine, self.world, tracks, assessment, effectors, state, held_track_ids
         )
-        if d.engage_confirmed_only:
-            ok &= tracks.confirmed
-        ok &= ~np.isin(tracks.track_id, held_track_ids)
-        cand = np.flatnonzero(ok)
-        free = (
-            (state.shots_left > 0)
-            & (state.channels_busy < effectors.column("channels").astype(np.int64))
-            & (state.ready_t_s <= t)
-        )
-        if cand.size == 0 or not free.any():
-            return _empty_assignments()
-        sub = tracks.take(cand)
-        sub_assess = ThreatAssessment(
-            t_s=assessment.t_s,
-            track_id=assessment.track_id[cand],
-            time_to_go_s=assessment.time_to_go_s[cand],
-            cpa_m=assessment.cpa_m[cand],
-            threat_value=assessment.threat_value[cand],
-            asset=assessment.asset[cand],
-        )
-        # only effectors able to fire now take part (columns of the pair matrices)
-        fidx = np.flatnonzero(free)
-        eff = effectors.take(fidx)
-        tau, aim, rng_m, feasible = engageable_pairs(sub, sub_assess, eff, self.world)
-        pk = expected_pk(sub, tau, rng_m, eff)
-        feasible &= pk >= d.min_pk
-        if not feasible.any():
-            return _empty_assignments()
-        channels_left = eff.column("channels").astype(np.int64) - state.channels_busy[fidx]
-        shots_left = state.shots_left[fidx].copy()
-        order = np.lexsort((sub.track_id, -sub_assess.threat_value))
-        rows: list[tuple[int, int]] = []
-        for i in order:
-            for _ in range(d.shots_per_salvo):
-                usable = feasible[i] & (channels_left > 0) & (shots_left > 0)
-                if not usable.any():
-                    break
-                # best Pk, then earliest intercept, then lowest effector id
-                score = np.where(usable, pk[i], -1.0)
-                best = np.flatnonzero(score == score.max())
-                j = int(best[np.argmin(tau[i, best])])
-                rows.append((int(i), j))
-                channels_left[j] -= 1
-                shots_left[j] -= 1
-                feasible[i, j] = False
-        ii = np.array([r[0] for r in rows], np.int64)
-        jj = np.array([r[1] for r in rows], np.int64)
-        reaction = eff.column("reaction_s")
-        rounds = eff.column("rounds_per_shot").astype(np.int64)
-        return Assignments(
-            effector_id=eff.effector_id[jj],
-            track_id=sub.track_id[ii],
-            fire_t_s=t + reaction[jj],
-            rounds=rounds[jj],
-            intercept_t_s=t + tau[ii, jj],
-            aim_m=aim[ii, jj],
-            pk_expected=pk[ii, jj],
-        )
+        if opts is None:
+            return no_orders()
+        rows = greedy_rows(opts, self.doctrine.shots_per_salvo)
+        return orders_from(opts, rows)
+
+
+def greedy_rows(opts: EngagementOptions, shots_per_salvo: int) -> list[tuple[int, int]]:
+    """Greedy choice: tracks by threat value, each the best-Pk usable effector(s).
+
+    Returns (candidate track row, effector column) pairs, one per shot.
+    """
+    feasible = opts.feasible.copy()
+    channels_left = opts.channels_left.copy()
+    shots_left = opts.shots_left.copy()
+    order = np.lexsort((opts.tracks.track_id, -opts.threat_value))
+    rows: list[tuple[int, int]] = []
+    for i in order:
+        for _ in range(shots_per_salvo):
+            usable = feasible[i] & (channels_left > 0) & (shots_left > 0)
+            if not usable.any():
+                break
+            # best Pk, then earliest intercept, then lowest effector id
+            score = np.where(usable, opts.pk[i], -1.0)
+            best = np.flatnonzero(score == score.max())
+            j = int(best[np.argmin(opts.tau_s[i, best])])
+            rows.append((int(i), j))
+            channels_left[j] -= 1
+            shots_left[j] -= 1
+            feasible[i, j] = False
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class EngagementOptions:
+    """What C2 can do this cycle: engageable tracks x effectors able to fire now.
+
+    Attributes
+    ----------
+    tracks : Tracks
+        The ``k`` candidate tracks (confirmed if required, fresh, not held, valuable enough).
+    threat_value : (k,) float64
+    effectors : Effectors
+        The ``f`` effectors with a free channel, a round and no reload in progress.
+    tau_s : (k, f) float64
+        Time from now to intercept.
+    aim_m : (k, f, 3) float64
+        Predicted intercept points.
+    pk : (k, f) float64
+        Expected kill probability (:func:`expected_pk`).
+    feasible : (k, f) bool
+        In envelope and line of sight, before impact, ``pk >= min_pk``, outside no-fire zones.
+    channels_left, shots_left : (f,) int64
+    """
+
+    tracks: Tracks
+    threat_value: NDArray[np.float64]
+    effectors: Effectors
+    tau_s: NDArray[np.float64]
+    aim_m: NDArray[np.float64]
+    pk: NDArray[np.float64]
+    feasible: NDArray[np.bool_]
+    channels_left: NDArray[np.int64]
+    shots_left: NDArray[np.int64]
+
+
+def engagement_options(
+    doctrine: Doctrine,
+    world: World | None,
+    tracks: Tracks,
+    assessment: ThreatAssessment,
+    effectors: Effectors,
+    state: EffectorState,
+    held_track_ids: NDArray[np.int64],
+) -> EngagementOptions | None:
+    """The engageable (track, effector) pairs of this cycle, or None if there are none."""
+    d = doctrine
+    t = tracks.t_s
+    ok = (assessment.threat_value > d.min_threat_value) & (
+        t - tracks.last_update_t_s <= d.stale_track_s
+    )
+    if d.engage_confirmed_only:
+        ok &= tracks.confirmed
+    ok &= ~np.isin(tracks.track_id, held_track_ids)
+    cand = np.flatnonzero(ok)
+    free = (
+        (state.shots_left > 0)
+        & (state.channels_busy < effectors.column("channels").astype(np.int64))
+        & (state.ready_t_s <= t)
+    )
+    if cand.size == 0 or not free.any():
+        return None
+    sub = tracks.take(cand)
+    sub_assess = ThreatAssessment(
+        t_s=assessment.t_s,
+        track_id=assessment.track_id[cand],
+        time_to_go_s=assessment.time_to_go_s[cand],
+        cpa_m=assessment.cpa_m[cand],
+        threat_value=assessment.threat_value[cand],
+        asset=assessment.asset[cand],
+    )
+    # only effectors able to fire now take part (columns of the pair matrices)
+    fidx = np.flatnonzero(free)
+    eff = effectors.take(fidx)
+    tau, aim, rng_m, feasible = engageable_pairs(sub, sub_assess, eff, world)
+    pk = expected_pk(sub, tau, rng_m, eff)
+    feasible &= pk >= d.min_pk
+    if d.no_fire_zones and feasible.any():
+        feasible &= ~over_no_fire_zone(aim, sub.x[:, 3:], d.no_fire_zones)
+    if not feasible.any():
+        return None
+    return EngagementOptions(
+        tracks=sub,
+        threat_value=sub_assess.threat_value,
+        effectors=eff,
+        tau_s=tau,
+        aim_m=aim,
+        pk=pk,
+        feasible=feasible,
+        channels_left=eff.column("channels").astype(np.int64) - state.channels_busy[fidx],
+        shots_left=state.shots_left[fidx].copy(),
+    )
+
+
+def orders_from(opts: EngagementOptions, rows: list[tuple[int, int]]) -> Assignments:
+    """Fire orders for chosen (candidate track row, effector column) pairs."""
+    if not rows:
+        return no_orders()
+    ii = np.array([r[0] for r in rows], np.int64)
+    jj = np.array([r[1] for r in rows], np.int64)
+    eff = opts.effectors
+    t = opts.tracks.t_s
+    return Assignments(
+        effector_id=eff.effector_id[jj],
+        track_id=opts.tracks.track_id[ii],
+        fire_t_s=t + eff.column("reaction_s")[jj],
+        rounds=eff.column("rounds_per_shot").astype(np.int64)[jj],
+        intercept_t_s=t + opts.tau_s[ii, jj],
+        aim_m=opts.aim_m[ii, jj],
+        pk_expected=opts.pk[ii, jj],
+    )
+
+
+def over_no_fire_zone(
+    aim_m: NDArray[np.float64], vel_mps: NDArray[np.float64], zones: tuple[Polygon, ...]
+) -> NDArray[np.bool_]:
+    """Whether an intercept at ``aim_m`` (m, e, 3) would put it, or its debris, over a zone.
+
+    The debris centre is the ballistic drop of the track's horizontal velocity ``vel_mps``
+    (m, 3) from the aim point (as in :mod:`shorad.damage`).
+    """
+    z = np.maximum(aim_m[..., 2], 0.0)
+    t_fall = np.sqrt(2.0 * z / G0_MPS2)
+    drop = aim_m[..., :2] + vel_mps[:, None, :2] * t_fall[..., None]
+    hit = np.zeros(aim_m.shape[:2], bool)
+    for zone in zones:
+        hit |= contains_xy(zone, aim_m[..., 0], aim_m[..., 1])
+        hit |= contains_xy(zone, drop[..., 0], drop[..., 1])
+    return hit
 
 
 def expected_pk(
@@ -219,7 +330,7 @@ def expected_pk(
     return pk
 
 
-def _empty_assignments() -> Assignments:
+def no_orders() -> Assignments:
     return Assignments(
         effector_id=np.zeros(0, np.int64),
         track_id=np.zeros(0, np.int64),

@@ -18,6 +18,8 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 from pydantic import BaseModel, ValidationError
+from shapely import Polygon
+from shapely.validation import explain_validity
 
 from shorad.c2.base import Doctrine, Effectors, EffectorType
 from shorad.errors import ConfigError
@@ -29,7 +31,7 @@ from shorad.scenario.presets import (
     ThreatClassPreset,
     bundled_presets,
 )
-from shorad.scenario.schema import GeoPoint, ScenarioModel
+from shorad.scenario.schema import GeoPoint, NoFireZoneModel, ScenarioModel
 from shorad.sensors.radar import RadarConfig
 from shorad.sim.spec import ScenarioSpec, Units
 from shorad.threats.base import Assets, RaidGroup, ThreatClass
@@ -195,6 +197,20 @@ def _point(world: World, p: GeoPoint, field: str) -> NDArray[np.float64]:
             field=field,
         )
     return enu
+
+
+def _zone(world: World, zone: NoFireZoneModel, field: str) -> Polygon:
+    lat = np.array([p.lat_deg for p in zone.polygon])
+    lon = np.array([p.lon_deg for p in zone.polygon])
+    enu = world.frame.enu_from_geodetic(lat, lon, np.zeros(lat.size))
+    poly = Polygon(enu[:, :2])
+    if not poly.is_valid or poly.area <= 0.0:
+        raise ConfigError(
+            f"zone {zone.name!r} is not a valid polygon ({explain_validity(poly)}); expected "
+            f"vertices in order around a non-self-intersecting area",
+            field=f"{field}.polygon",
+        )
+    return poly
 
 
 def _building(world: World, ref: str, field: str) -> int:
@@ -438,6 +454,9 @@ def parse_scenario(
         stale_track_s=d.stale_track_s,
         min_threat_value=d.min_threat_value,
         min_pk=d.min_pk,
+        no_fire_zones=tuple(
+            _zone(world, z, f"doctrine.no_fire_zones[{k}]") for k, z in enumerate(d.no_fire_zones)
+        ),
     )
     tr = model.tracker
     tracker = TrackerConfig(
@@ -448,6 +467,7 @@ def parse_scenario(
         confirm_window_s=tr.confirm_window_s,
         delete_after_s=tr.delete_after_s,
         tentative_delete_after_s=tr.tentative_delete_after_s,
+        method=tr.method,
     )
     return ScenarioSpec(
         name=model.name,

@@ -25,6 +25,7 @@ __all__ = [
     "CityModel",
     "DoctrineModel",
     "GeoPoint",
+    "NoFireZoneModel",
     "RaidGroupModel",
     "ScenarioModel",
     "TrackerModel",
@@ -121,11 +122,22 @@ class RaidGroupModel(BaseModel):
         return self
 
 
+class NoFireZoneModel(BaseModel):
+    """A polygon (lat/lon vertices, in order) over which no intercept may be ordered."""
+
+    model_config = _FROZEN
+    name: str = Field(min_length=1)
+    polygon: list[GeoPoint] = Field(min_length=3)
+
+
 class DoctrineModel(BaseModel):
     """Engagement rules (see :class:`shorad.c2.Doctrine`)."""
 
     model_config = _FROZEN
-    assignment: Literal["greedy"] = "greedy"
+    assignment: Literal["greedy", "wta"] = Field(
+        default="greedy",
+        description="greedy: highest threat first, best Pk; wta: each cycle's static WTA",
+    )
     policy: Literal["shoot-look-shoot", "shoot-shoot-look"] = "shoot-look-shoot"
     look_s: float = Field(default=1.0, ge=0)
     engage_confirmed_only: bool = True
@@ -133,6 +145,9 @@ class DoctrineModel(BaseModel):
     min_threat_value: float = Field(default=0.0, ge=0)
     min_pk: float = Field(
         default=0.2, ge=0, le=1, description="hold fire while the expected Pk is below this"
+    )
+    no_fire_zones: list[NoFireZoneModel] = Field(
+        default=[], description="polygons over which no intercept may happen (debris)"
     )
 
 
@@ -147,6 +162,7 @@ class TrackerModel(BaseModel):
     confirm_window_s: PositiveFloat = 5.0
     delete_after_s: PositiveFloat = 4.0
     tentative_delete_after_s: PositiveFloat = 2.5
+    method: Literal["gnn", "jpda", "imm-gnn", "imm-jpda"] = "gnn"
 
 
 class ScenarioModel(BaseModel):

@@ -17,6 +17,8 @@ from shorad.sensors.radar import (
     Radar,
     RadarConfig,
     detection_probability,
+    expected_false_alarms,
+    horizon_loss_db,
     snr_db,
     visible_from,
 )
@@ -33,6 +35,8 @@ __all__ = [
     "RadarConfig",
     "cartesian_from_polar",
     "detection_probability",
+    "expected_false_alarms",
+    "horizon_loss_db",
     "polar_from_cartesian",
     "snr_db",
     "visible_from",

@@ -13,7 +13,22 @@ and the probability of detection for a single look at false-alarm probability ``
 (Skolnik, *Introduction to Radar Systems*, 3rd ed., §2.5 and §2.8; Richards, *Fundamentals of
 Radar Signal Processing*, §6.2.) A target is only detectable inside the instrumented range,
 inside the elevation limits, and in line of sight through the buildings. False alarms after
-CFAR are a Poisson number per scan spread uniformly in range, azimuth and elevation.
+CFAR are a Poisson number per scan spread uniformly in range, azimuth and elevation; its mean
+is ``clutter_per_scan + pfa * n_resolution_cells`` (:func:`expected_false_alarms`): residual
+urban clutter plus the thermal false alarms that the CFAR threshold lets through in each of the
+``n_resolution_cells`` range-azimuth-elevation cells of one scan.
+
+Documented loss terms and limits
+--------------------------------
+* Multipath and ground clutter near the horizon: the SNR loses
+  ``multipath_loss_db * exp(-max(el, 0) / multipath_el_scale_rad)`` dB (:func:`horizon_loss_db`),
+  a smooth stand-in for lobing and clutter-limited detection at grazing elevations (Skolnik,
+  §8.2 "multipath"; Barton, *Radar Equations for Modern Radar*, ch. 8). 0 dB by default.
+* Range rate (Doppler): with ``sigma_range_rate_mps`` set, detections carry the radial speed
+  ``(v . u)`` plus Gaussian noise as ``z[:, 3]``; otherwise it is NaN (not measured).
+* Resolution: targets closer than ``range_resolution_m`` in range *and* within
+  ``az_resolution_rad`` in azimuth of a brighter detected target merge into it (the weaker
+  detection is dropped), when those resolutions are set (> 0); 0 disables merging.
 """
 
 from __future__ import annotations
@@ -35,7 +50,15 @@ from shorad.sensors.base import (
     wrap_2pi,
 )
 
-__all__ = ["Radar", "RadarConfig", "detection_probability", "snr_db", "visible_from"]
+__all__ = [
+    "Radar",
+    "RadarConfig",
+    "detection_probability",
+    "expected_false_alarms",
+    "horizon_loss_db",
+    "snr_db",
+    "visible_from",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +83,17 @@ class RadarConfig:
     sigma_range_m, sigma_az_rad, sigma_el_rad : float
         One-sigma measurement errors.
     clutter_per_scan : float
-        Mean number of false detections per scan (after CFAR).
+        Mean number of residual clutter detections per scan (after CFAR).
+    n_resolution_cells : float, default 0.0
+        Resolution cells examined per scan; adds ``pfa * n_resolution_cells`` false alarms.
+    multipath_loss_db, multipath_el_scale_rad : float, default 0.0, 0.05
+        Horizon loss term, see the module docstring.
+    sigma_range_rate_mps : float, default 0.0
+        One-sigma range-rate error; 0 means range rate is not measured.
+    range_resolution_m, az_resolution_rad : float, default 0.0
+        Resolution for merging unresolved targets (0 disables merging).
+    clutter_max_range_rate_mps : float, default 50.0
+        False alarms get a range rate uniform in +- this (when range rate is measured).
     """
 
     name: str
@@ -78,14 +111,42 @@ class RadarConfig:
     sigma_az_rad: float
     sigma_el_rad: float
     clutter_per_scan: float
+    n_resolution_cells: float = 0.0
+    multipath_loss_db: float = 0.0
+    multipath_el_scale_rad: float = 0.05
+    sigma_range_rate_mps: float = 0.0
+    range_resolution_m: float = 0.0
+    az_resolution_rad: float = 0.0
+    clutter_max_range_rate_mps: float = 50.0
 
     @property
     def R(self) -> NDArray[np.float64]:
         """(4, 4) measurement noise covariance of ``[range, az, el, range_rate]``.
 
-        This radar does not measure range rate: its row and column are zero.
+        Without range-rate measurement (``sigma_range_rate_mps == 0``) its row and column are
+        zero.
         """
-        return np.diag([self.sigma_range_m**2, self.sigma_az_rad**2, self.sigma_el_rad**2, 0.0])
+        return np.diag(
+            [
+                self.sigma_range_m**2,
+                self.sigma_az_rad**2,
+                self.sigma_el_rad**2,
+                self.sigma_range_rate_mps**2,
+            ]
+        )
+
+
+def expected_false_alarms(cfg: RadarConfig) -> float:
+    """Mean false detections per scan: ``clutter_per_scan + pfa * n_resolution_cells``."""
+    return float(cfg.clutter_per_scan + cfg.pfa * cfg.n_resolution_cells)
+
+
+def horizon_loss_db(cfg: RadarConfig, el_rad: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Multipath / ground-clutter loss (dB, >= 0) at elevation ``el_rad`` (n,)."""
+    el = np.maximum(np.asarray(el_rad, dtype=np.float64), 0.0)
+    if cfg.multipath_loss_db == 0.0:
+        return np.zeros_like(el)
+    return cfg.multipath_loss_db * np.exp(-el / cfg.multipath_el_scale_rad)
 
 
 def snr_db(
@@ -187,6 +248,7 @@ class Radar:
         *,
         rng: np.random.Generator,
         visibility: tuple[NDArray[np.bool_], NDArray[np.float64]] | None = None,
+        vel_mps: NDArray[np.float64] | None = None,
     ) -> Detections:
         """One scan against the targets in flight.
 
@@ -206,6 +268,9 @@ class Radar:
             This sensor's stream; draws happen in a fixed order.
         visibility : ((n,) bool, (n, 3) float64), optional
             This radar's row of :func:`visible_from`, when computed for several radars at once.
+        vel_mps : (n, 3) float64, optional
+            True target velocities (ENU); needed for range rate when ``sigma_range_rate_mps``
+            is set (without it range rate stays NaN).
 
         Returns
         -------
@@ -216,13 +281,16 @@ class Radar:
         n = pos_m.shape[0]
         u = rng.uniform(size=n)
         ok, z = self.visible(world, pos_m) if visibility is None else visibility
-        pd = np.where(ok, detection_probability(cfg, z[:, 0], rcs_dbsm), 0.0)
+        rcs_eff = rcs_dbsm - horizon_loss_db(cfg, z[:, 2])
+        pd = np.where(ok, detection_probability(cfg, z[:, 0], rcs_eff), 0.0)
         hit = u < pd
+        if cfg.range_resolution_m > 0.0 and cfg.az_resolution_rad > 0.0 and hit.sum() > 1:
+            hit &= _resolved(z, rcs_eff, hit, cfg.range_resolution_m, cfg.az_resolution_rad)
         noise = rng.standard_normal((n, 3)) * np.array(
             [cfg.sigma_range_m, cfg.sigma_az_rad, cfg.sigma_el_rad]
         )
         z_t = (z + noise)[hit]
-        n_c = int(rng.poisson(cfg.clutter_per_scan))
+        n_c = int(rng.poisson(expected_false_alarms(cfg)))
         z_c = np.column_stack(
             [
                 rng.uniform(cfg.min_range_m, cfg.max_range_m, n_c),
@@ -234,6 +302,16 @@ class Radar:
         zz[:, 1] = wrap_2pi(zz[:, 1])
         m = zz.shape[0]
         zz, R = with_unmeasured(zz, np.broadcast_to(self._R[:3, :3], (m, 3, 3)))
+        if cfg.sigma_range_rate_mps > 0.0 and vel_mps is not None:
+            # drawn last, so that enabling Doppler leaves every other draw unchanged
+            los = pos_m[hit] - self.pos_m
+            rng_m = np.maximum(np.linalg.norm(los, axis=1), 1e-9)
+            rr = np.einsum("ij,ij->i", vel_mps[hit], los) / rng_m
+            rr = rr + cfg.sigma_range_rate_mps * rng.standard_normal(rr.shape[0])
+            vmax = cfg.clutter_max_range_rate_mps
+            zz[:, 3] = np.concatenate([rr, rng.uniform(-vmax, vmax, n_c)])
+            R = R.copy()
+            R[:, 3, 3] = cfg.sigma_range_rate_mps**2
         return Detections(
             t_s=np.full(m, float(t_s)),
             sensor_id=np.full(m, self.sensor_id, np.int32),
@@ -242,3 +320,27 @@ class Radar:
             sensor_pos_m=np.broadcast_to(self.pos_m, (m, 3)).copy(),
             truth_id=np.concatenate([threat_id[hit], np.full(n_c, CLUTTER_ID, np.int64)]),
         )
+
+
+def _resolved(
+    z: NDArray[np.float64],
+    strength_db: NDArray[np.float64],
+    hit: NDArray[np.bool_],
+    range_res_m: float,
+    az_res_rad: float,
+) -> NDArray[np.bool_]:
+    """Which detected targets stay separate: a weaker one within one resolution cell (range
+    *and* azimuth) of a stronger kept one merges into it and is dropped."""
+    keep = hit.copy()
+    idx = np.flatnonzero(hit)
+    order = idx[np.argsort(-(strength_db[idx] - 40.0 * np.log10(z[idx, 0])), kind="stable")]
+    kept: list[int] = []
+    for i in order.tolist():
+        for j in kept:
+            daz = abs((z[i, 1] - z[j, 1] + np.pi) % (2.0 * np.pi) - np.pi)
+            if abs(z[i, 0] - z[j, 0]) < range_res_m and daz < az_res_rad:
+                keep[i] = False
+                break
+        else:
+            kept.append(i)
+    return keep

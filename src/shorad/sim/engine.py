@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from shorad.c2 import EffectorState, GreedyAssigner, evaluate_threats
+from shorad.c2 import EffectorState, GreedyAssigner, WtaAssigner, evaluate_threats
 from shorad.c2.base import Assignments
 from shorad.damage import asset_hit_by, buildings_under, debris_footprint
 from shorad.engagement import NO_THREAT, resolve_engagements
@@ -33,7 +33,8 @@ from shorad.sensors import Detections, Radar, cartesian_from_polar, visible_from
 from shorad.sim.events import EventKind, EventLog, EventRecorder
 from shorad.sim.spec import ScenarioSpec
 from shorad.threats import ThreatPlan, plan_raid, truth_at
-from shorad.tracking import GnnTracker, Tracks
+from shorad.tracking import Tracks
+from shorad.tracking.factory import build_tracker
 from shorad.tracking.kalman import predict
 
 __all__ = ["SimResult", "simulate"]
@@ -111,7 +112,8 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
         radars.append(
             (u, Radar(cfg, u, units.pos_m[u]), streams.generator("sensors", u), every, u % every)
         )
-    tracker = GnnTracker(
+    tracker = build_tracker(
+        spec.tracker.method,
         spec.tracker,
         [c.speed_mps for c in spec.classes],
         [c.speed_sigma_mps for c in spec.classes],
@@ -128,7 +130,9 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
     channels_busy = np.zeros(len(eff), np.int64)
     ready_t = np.zeros(len(eff))
     row_of_eff = {int(e): i for i, e in enumerate(eff.effector_id)}
-    assigner = GreedyAssigner(spec.doctrine, world)
+    assigner = (WtaAssigner if spec.doctrine.assignment == "wta" else GreedyAssigner)(
+        spec.doctrine, world
+    )
     eng_rng = streams.generator("engagement")
     c2_every = max(1, round(spec.c2_period_s / dt))
     pending: list[tuple[float, int, Assignments]] = []
@@ -236,6 +240,7 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
                 plan.threat_id[alive],
                 rng=rng,
                 visibility=(ok[row], z_true[row]),
+                vel_mps=truth.vel_mps[alive],
             )
             step = tracker.step(tracks, dets, t)
             tracks = step.tracks

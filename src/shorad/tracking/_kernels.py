@@ -12,6 +12,7 @@ kernel                      numpy reference
 :func:`classify_kernel`     :func:`shorad.tracking.gnn.classify_by_speed`
 :func:`initiate_kernel`     :func:`shorad.tracking.kalman.initiate`
 :func:`manage_kernel`       :func:`shorad.tracking.gnn.track_management`
+:func:`jpda_exact_kernel`   :func:`shorad.tracking.jpda.jpda_marginals_bruteforce`
 ==========================  =========================================================
 
 The kernels exploit the structure of the NCV model (``F`` is block ``[[I, dt I], [0, I]]``) and
@@ -37,6 +38,7 @@ __all__ = [
     "gate_kernel",
     "gated_cost_kernel",
     "initiate_kernel",
+    "jpda_exact_kernel",
     "manage_kernel",
     "predict_kernel",
     "update_kernel",
@@ -499,3 +501,84 @@ def manage_kernel(
         confirm[i] = c and not d
         delete[i] = d
     return confirm, delete
+
+
+@njit(
+    "Tuple((float64[::1], float64[::1], int64[::1]))(int64[:], int64[:], float64[:], "
+    "float64[:], int64[:], int64[:], int64)",
+    cache=True,
+    nogil=True,
+)
+def jpda_exact_kernel(
+    track_ptr: NDArray[np.int64],
+    pair_meas: NDArray[np.int64],
+    pair_w: NDArray[np.float64],
+    miss_w: NDArray[np.float64],
+    comp_ptr: NDArray[np.int64],
+    comps: NDArray[np.int64],
+    n_meas: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:  # pragma: no cover
+    """Exact JPDA marginals of the clusters ``comps`` by enumerating every joint event.
+
+    Tracks ``0 .. m-1`` are grouped by cluster: cluster ``c`` holds tracks
+    ``comp_ptr[c] .. comp_ptr[c + 1] - 1``; track ``t`` has the gated pairs
+    ``track_ptr[t] .. track_ptr[t + 1] - 1`` with measurement ``pair_meas`` and weight ``pair_w``;
+    ``miss_w[t]`` is its missed-detection weight. A joint event gives each track of the cluster
+    either a miss or one of its pairs, no measurement twice; its weight is the product of the
+    chosen weights. Returns ``beta`` (pairs,) and ``beta0`` (m,) (zero outside ``comps``),
+    normalised per cluster, and the number of events enumerated per cluster in ``comps``.
+    The reference is ``jpda.jpda_marginals_bruteforce``.
+    """
+    m = miss_w.shape[0]
+    beta = np.zeros(pair_w.shape[0])
+    beta0 = np.zeros(m)
+    n_events = np.zeros(comps.shape[0], np.int64)
+    used = np.zeros(n_meas, np.bool_)
+    for ci in range(comps.shape[0]):
+        c = comps[ci]
+        t0 = comp_ptr[c]
+        nt = comp_ptr[c + 1] - t0
+        opt = np.full(nt, -2, np.int64)
+        wprod = np.ones(nt + 1)
+        total = 0.0
+        lvl = 0
+        while lvl >= 0:
+            t = t0 + lvl
+            base = track_ptr[t]
+            deg = track_ptr[t + 1] - base
+            o = opt[lvl]
+            if o >= 0:
+                used[pair_meas[base + o]] = False
+            o += 1
+            while 0 <= o < deg and used[pair_meas[base + o]]:
+                o += 1
+            if o >= deg:
+                opt[lvl] = -2
+                lvl -= 1
+                continue
+            if o == -1:
+                w = miss_w[t]
+            else:
+                w = pair_w[base + o]
+                used[pair_meas[base + o]] = True
+            opt[lvl] = o
+            wprod[lvl + 1] = wprod[lvl] * w
+            if lvl == nt - 1:
+                wt = wprod[nt]
+                total += wt
+                n_events[ci] += 1
+                for ll in range(nt):
+                    tt = t0 + ll
+                    oo = opt[ll]
+                    if oo == -1:
+                        beta0[tt] += wt
+                    else:
+                        beta[track_ptr[tt] + oo] += wt
+            else:
+                lvl += 1
+        if total > 0.0:
+            for t in range(t0, t0 + nt):
+                beta0[t] /= total
+                for k in range(track_ptr[t], track_ptr[t + 1]):
+                    beta[k] /= total
+    return beta, beta0, n_events

@@ -100,6 +100,9 @@ class TrackerConfig:
     max_position_sigma_m : float
         A track with ``sqrt(trace(P_position))`` above this (m) is deleted. The trace bounds
         the largest position standard deviation from above.
+    method : str
+        Tracker the simulation builds (:func:`shorad.tracking.factory.build_tracker`): one of
+        ``gnn``, ``jpda``, ``imm-gnn``, ``imm-jpda``.
     """
 
     q_mps2: float = 1.0
@@ -110,9 +113,11 @@ class TrackerConfig:
     delete_after_s: float = 4.0
     tentative_delete_after_s: float = 2.5
     max_position_sigma_m: float = 500.0
+    method: str = "gnn"
 
     def __post_init__(self) -> None:
         checks = (
+            ("method", self.method in ("gnn", "jpda", "imm-gnn", "imm-jpda"), "a tracker name"),
             ("q_mps2", self.q_mps2 >= 0.0, ">= 0 m/s^2"),
             ("gate_probability", 0.0 < self.gate_probability < 1.0, "in (0, 1)"),
             ("init_speed_sigma_mps", self.init_speed_sigma_mps > 0.0, "> 0 m/s"),

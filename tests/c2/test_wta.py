@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from shorad.c2.wta import (
+    WtaInstance,
+    ahuja_instance,
+    check_feasible,
+    read_wta,
+    solve_exact,
+    solve_fast,
+    surviving_value,
+)
+from shorad.errors import ConfigError
+
+ANDERSEN = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "wta" / "andersen2022"
+
+
+def brute_force(inst: WtaInstance) -> float:
+    """Best surviving value over every way to send each unit to a target (or hold it)."""
+    units = np.repeat(np.arange(inst.shape[0]), inst.count)
+    choices = range(inst.shape[1]) if inst.must_fire else range(-1, inst.shape[1])
+    best = math.inf
+    for combo in itertools.product(choices, repeat=units.size):
+        x = np.zeros(inst.shape, np.int64)
+        for u, j in zip(units, combo, strict=True):
+            if j >= 0:
+                x[u, j] += 1
+        try:
+            check_feasible(inst, x)
+        except ValueError:
+            continue
+        best = min(best, surviving_value(inst, x))
+    return best
+
+
+@st.composite
+def instances(draw: st.DrawFn) -> WtaInstance:
+    w = draw(st.integers(1, 3))
+    t = draw(st.integers(1, 4))
+    seed = draw(st.integers(0, 2**32 - 1))
+    g = np.random.default_rng(seed)
+    count = g.integers(1, 3, w)
+    while count.sum() > 5:
+        count[np.argmax(count)] -= 1
+    p = g.uniform(0.05, 0.95, (w, t))
+    p[g.uniform(size=(w, t)) < 0.2] = 0.0  # incompatible pairs
+    own = g.integers(0, t, w)
+    p[np.arange(w), own] = g.uniform(0.1, 0.9, w)  # each type can fire at one target ...
+    capacity = g.integers(1, 4, t)
+    capacity[own] += int(count.sum())  # ... that has room for all its units
+    value = g.uniform(1.0, 100.0, t)
+    return WtaInstance.create(value, p, count, capacity)
+
+
+@settings(max_examples=25, deadline=None)
+@given(inst=instances())
+def test_exact_equals_brute_force_and_fast_never_beats_it(inst: WtaInstance) -> None:
+    opt = brute_force(inst)
+    exact = solve_exact(inst, time_limit_s=20.0)
+    check_feasible(inst, exact.x)
+    assert exact.status == "optimal"
+    assert exact.surviving_value == pytest.approx(opt, rel=1e-6)
+    assert exact.bound is not None
+    assert exact.bound <= exact.surviving_value * (1 + 1e-9) + 1e-12
+    fast = solve_fast(inst, time_limit_s=0.05)
+    check_feasible(inst, fast.x)
+    assert fast.surviving_value >= opt * (1 - 1e-9)
+    assert fast.bound is None
+
+
+def test_an_instance_where_units_cannot_all_fire_is_refused() -> None:
+    p = np.array([[0.0, 0.0, 0.6], [0.1, 0.8, 0.7]])
+    with pytest.raises(ConfigError, match="max flow"):
+        WtaInstance.create(np.array([1.0, 2.0, 3.0]), p, np.array([2, 2]), np.array([5, 3, 1]))
+    ok = WtaInstance.create(np.array([1.0, 2.0, 3.0]), p, np.array([2, 2]), np.array([5, 3, 2]))
+    check_feasible(ok, solve_exact(ok, time_limit_s=10).x)
+
+
+def test_objective_by_hand() -> None:
+    inst = WtaInstance.create(np.array([10.0, 4.0]), np.array([[0.5, 0.2], [0.4, 0.0]]), 1)
+    x = np.array([[1, 0], [1, 0]])
+    assert_allclose(surviving_value(inst, x), 10 * 0.5 * 0.6 + 4.0, rtol=1e-12)
+    # weapon 1 only reaches target 0; both on target 0 leaves 3 + 4 = 7, splitting 6 + 3.2
+    sol = solve_exact(inst, time_limit_s=10)
+    assert sol.surviving_value == pytest.approx(min(7.0, 10 * 0.6 + 4 * 0.8), rel=1e-9)
+    with pytest.raises(ValueError, match="incompatible"):
+        check_feasible(inst, np.array([[1, 0], [0, 1]]))
+
+
+def test_fast_is_deterministic_and_good_on_ahuja() -> None:
+    inst = ahuja_instance(40, rng=np.random.default_rng(5))
+    a = solve_fast(inst, time_limit_s=0.1, rng=np.random.default_rng(1))
+    b = solve_fast(inst, time_limit_s=0.1, rng=np.random.default_rng(1))
+    check_feasible(inst, a.x)
+    exact = solve_exact(inst, time_limit_s=30)
+    assert exact.status == "optimal"
+    assert a.surviving_value <= exact.surviving_value * 1.001
+    assert b.surviving_value <= exact.surviving_value * 1.001
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("2 2\n1\n1\n", "line 1: expected 3 numbers"),
+        ("1 2 1\n5\n", "expected 5 non-empty lines"),
+        ("1 2 1\n5\nx\n0 0 0.5\n0 1 0.5\n", "line 3: expected float"),
+        ("1 2 1\n5\n6\n0 0 1.5\n0 1 0.5\n", "line 4: probability must be in"),
+        ("1 2 1\n5\n6\n0 0 nan\n0 1 0.5\n", "line 4: values must be finite"),
+        ("1 2 1\n5\n6\n0 0 0.5\n0 0 0.5\n", "no probability given for weapon 0, target 1"),
+        ("1 2 1\n5\n6\n0 0 0.5\n3 1 0.5\n", r"line 5: index \(3.0, 1.0\) outside 1 x 2"),
+    ],
+)
+def test_malformed_instance_files(tmp_path: Path, text: str, match: str) -> None:
+    f = tmp_path / "bad.txt"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=match):
+        read_wta(f)
+
+
+@pytest.mark.skipif(not ANDERSEN.exists(), reason="../shared/benchmarks/wta not present")
+def test_reads_the_published_instance_and_fast_reaches_its_optimum() -> None:
+    inst = read_wta(ANDERSEN / "data" / "wta_50x100x1.txt")
+    assert inst.shape == (50, 100)
+    assert (inst.count == 1).all()
+    sol = solve_fast(inst, time_limit_s=0.2)
+    assert sol.surviving_value == pytest.approx(1734.302278, rel=1e-8)
+
+
+def test_cli_prints_one_json_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from shorad.cli import app
+
+    f = tmp_path / "tiny.txt"
+    f.write_text(
+        "2 4 1\n10\n20\n30\n40\n"
+        + "".join(f"{i} {j} {0.1 + 0.2 * ((i + j) % 4)}\n" for i in range(2) for j in range(4)),
+        encoding="utf-8",
+    )
+    res = CliRunner().invoke(app, ["wta", str(f), "--method", "exact", "--time-limit", "10"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output.strip().splitlines()[-1])
+    assert out["status"] == "optimal"
+    assert set(out) >= {"surviving_value", "bound", "seconds", "status"}
+    assert out["bound"] <= out["surviving_value"] + 1e-9
+    res = CliRunner().invoke(app, ["wta", str(tmp_path / "nope.txt")])
+    assert res.exit_code == 2
