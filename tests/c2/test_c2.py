@@ -354,3 +354,57 @@ def test_wta_assigner_is_feasible_and_at_least_as_good_as_greedy(
             <= t.max_range_m + 1e-6
         )
     assert surviving(wta) <= surviving(greedy) * (1 + 1e-9) + 1e-12
+
+
+def test_engagement_window_by_hand() -> None:
+    from shorad.c2 import engagement_windows
+
+    # head-on at 100 m/s from 3 km, gun at the origin: 1 km max range, 1000 m/s, 1 s reaction
+    p = np.array([[3000.0, 0.0, 0.0]])
+    v = np.array([[-100.0, 0.0, 0.0]])
+    e = np.zeros((1, 3))
+    one = np.array([1.0])
+    early, late = engagement_windows(
+        p,
+        v,
+        e,
+        one,
+        np.array([1000.0]),
+        np.array([100.0]),
+        np.array([1000.0]),
+        np.array([1000.0]),
+        np.array([30.0]),
+        step_s=0.01,
+    )
+    # earliest: the round meets it as it crosses 1 km: 3000 - 100 t = d, t = 1 + d / 1000
+    # -> d = 1000 m at t = 20 s (it is the range limit, not flyout, that binds here)
+    assert early[0, 0] == pytest.approx(20.0, abs=0.011)
+    # latest: at 100 m (min range), t = 29 s, before it reaches the asset at the origin (30 s)
+    assert late[0, 0] == pytest.approx(29.0, abs=0.011)
+    # a horizon before the window: none
+    none_e, none_l = engagement_windows(
+        p,
+        v,
+        e,
+        one,
+        np.array([1000.0]),
+        np.array([100.0]),
+        np.array([1000.0]),
+        np.array([1000.0]),
+        np.array([10.0]),
+    )
+    assert np.isnan(none_e[0, 0])
+    assert np.isnan(none_l[0, 0])
+    # flyout-limited: a slow round against a target already in range
+    early2, _ = engagement_windows(
+        np.array([[500.0, 0.0, 0.0]]),
+        np.zeros((1, 3)),
+        e,
+        one,
+        np.array([100.0]),
+        np.array([0.0]),
+        np.array([1000.0]),
+        np.array([1000.0]),
+        np.array([60.0]),
+    )
+    assert early2[0, 0] == pytest.approx(6.0, rel=1e-9)  # 1 s + 500 m / 100 m/s, refined

@@ -14,7 +14,7 @@ from shorad.c2.greedy import (
     expected_pk,
     over_no_fire_zone,
 )
-from shorad.c2.intercept import intercept_time
+from shorad.c2.intercept import engagement_windows, intercept_time
 from shorad.c2.threat_eval import evaluate_threats
 from shorad.c2.wta_assigner import WtaAssigner
 
@@ -28,6 +28,7 @@ __all__ = [
     "ThreatAssessment",
     "WtaAssigner",
     "engageable_pairs",
+    "engagement_windows",
     "evaluate_threats",
     "expected_pk",
     "intercept_time",

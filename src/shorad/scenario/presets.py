@@ -33,11 +33,14 @@ class _Sourced(BaseModel):
 
     @model_validator(mode="after")
     def _every_number_sourced(self) -> _Sourced:
+        # every number the preset sets (required ones always are); optional fields left at
+        # their default take the documented default of the model
         numeric = [
             name
             for name, info in type(self).model_fields.items()
             if name not in ("description", "sources", "kind", "type")
             and info.annotation not in (str,)
+            and name in self.model_fields_set
         ]
         missing = [n for n in numeric if not self.sources.get(n, "").strip()]
         if missing:
