@@ -30,6 +30,7 @@ from shorad.tracking.base import Tracks
 from shorad.units import G0_MPS2
 
 __all__ = [
+    "Assigner",
     "EngagementOptions",
     "GreedyAssigner",
     "engageable_pairs",
@@ -88,8 +89,11 @@ def engageable_pairs(
     return tau, aim, rng_m, feasible
 
 
-class GreedyAssigner:
-    """Greedy assignment in threat-value order (see module docstring).
+class Assigner:
+    """Base of the per-cycle assigners: engagement options in, fire orders out.
+
+    Subclasses choose among the options (:meth:`choose`); everything before (candidate
+    tracks, effectors able to fire, feasibility, expected Pk, no-fire zones) is shared.
 
     Parameters
     ----------
@@ -130,8 +134,21 @@ class GreedyAssigner:
         )
         if opts is None:
             return no_orders()
-        rows = greedy_rows(opts, self.doctrine.shots_per_salvo)
-        return orders_from(opts, rows)
+        return orders_from(opts, self.choose(opts))
+
+    def choose(self, opts: EngagementOptions) -> list[tuple[int, int]]:
+        """(candidate track row, effector column) pairs to fire, one per shot."""
+        raise NotImplementedError
+
+
+class GreedyAssigner(Assigner):
+    """Greedy assignment in threat-value order (see module docstring)."""
+
+    __slots__ = ()
+
+    def choose(self, opts: EngagementOptions) -> list[tuple[int, int]]:
+        """Tracks by threat value, each the best-Pk usable effector(s)."""
+        return greedy_rows(opts, self.doctrine.shots_per_salvo)
 
 
 def greedy_rows(opts: EngagementOptions, shots_per_salvo: int) -> list[tuple[int, int]]:

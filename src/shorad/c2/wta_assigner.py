@@ -17,13 +17,9 @@ that can reach a fast, far threat on the nearest slow one that a gun can also ta
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
-from shorad.c2.base import Assignments, Doctrine, Effectors, EffectorState, ThreatAssessment
-from shorad.c2.greedy import engagement_options, greedy_rows, no_orders, orders_from
+from shorad.c2.greedy import Assigner, EngagementOptions, greedy_rows
 from shorad.c2.wta import WtaInstance, solve_fast
-from shorad.geo import World
-from shorad.tracking.base import Tracks
 
 __all__ = ["HOLD_VALUE", "WtaAssigner"]
 
@@ -31,36 +27,13 @@ HOLD_VALUE = 1e-12
 """Value of the dummy 'hold fire' target (positive, negligible)."""
 
 
-class WtaAssigner:
-    """Assignment of each cycle by static WTA over all engageable pairs.
+class WtaAssigner(Assigner):
+    """Assignment of each cycle by static WTA over all engageable pairs (module docstring)."""
 
-    Parameters
-    ----------
-    doctrine : Doctrine
-    world : World or None
-        Buildings for the line-of-sight check (None: no check).
-    """
+    __slots__ = ()
 
-    __slots__ = ("doctrine", "world")
-
-    def __init__(self, doctrine: Doctrine, world: World | None) -> None:
-        self.doctrine = doctrine
-        self.world = world
-
-    def assign(
-        self,
-        tracks: Tracks,
-        assessment: ThreatAssessment,
-        effectors: Effectors,
-        state: EffectorState,
-        held_track_ids: NDArray[np.int64],
-    ) -> Assignments:
-        """Fire orders for this cycle (same contract as ``GreedyAssigner.assign``)."""
-        opts = engagement_options(
-            self.doctrine, self.world, tracks, assessment, effectors, state, held_track_ids
-        )
-        if opts is None:
-            return no_orders()
+    def choose(self, opts: EngagementOptions) -> list[tuple[int, int]]:
+        """Solve the cycle's WTA, starting from the greedy orders too."""
         k, f = opts.pk.shape
         units = np.minimum(opts.channels_left, opts.shots_left).clip(min=0)
         p = np.where(opts.feasible, opts.pk, 0.0).T  # (f, k): weapons x targets
@@ -77,5 +50,4 @@ class WtaAssigner:
         start[:, k] = units - start[:, :k].sum(axis=1)
         x = solve_fast(inst, time_limit_s=0.0, start=start).x[:, :k]
         # one order per unit (x = 2 is two channels of one effector on one track)
-        rows = [(int(i), int(j)) for j, i in np.argwhere(x > 0) for _ in range(int(x[j, i]))]
-        return orders_from(opts, sorted(rows))
+        return sorted((int(i), int(j)) for j, i in np.argwhere(x > 0) for _ in range(int(x[j, i])))
