@@ -364,6 +364,293 @@ def city_info(
         console.print(f"  ... and {len(info.rejected) - show_rejected} more", highlight=False)
 
 
+@app.command()
+def campaign(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
+    runs: Annotated[int, typer.Option("--runs", help="Replicates per sweep point.", min=1)],
+    sweep: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sweep",
+            help="KEY=V1,V2,... (repeatable; cartesian product). KEY is a path into the "
+            "scenario (raid[0].count, doctrine.min_pk) or a preset "
+            "(sensors.rooftop_radar.max_range_m, effectors.rooftop_gun.magazine).",
+        ),
+    ] = None,
+    store: Annotated[Path, typer.Option(help="DuckDB results store.")] = Path("results.duckdb"),
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running Dask scheduler (tcp://HOST:8786).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Local worker processes (default: all cores).", min=1)
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="Skip runs already in the store.")] = False,
+    retry_failed: Annotated[
+        bool, typer.Option(help="With --resume: run the failed runs again.")
+    ] = False,
+    seed: Annotated[
+        int | None, typer.Option(help="Campaign seed (default: the file's).", min=0)
+    ] = None,
+    events: Annotated[
+        bool, typer.Option(help="Also write each run's events to STORE.events/ (Parquet).")
+    ] = False,
+) -> None:
+    """Run a scenario many times (seeds x parameter sweeps) on Dask into a results store."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from shorad.campaign import DaskBackend, dask_client, plan_campaign, run_campaign
+
+    if scheduler is not None and workers is not None:
+        raise _fail(ConfigError("give --scheduler or --workers, not both"), EXIT_BAD_INPUT)
+    if retry_failed and not resume:
+        raise _fail(ConfigError("--retry-failed needs --resume"), EXIT_BAD_INPUT)
+    try:
+        plan = plan_campaign(scenario, runs=runs, sweeps=sweep or [], seed=seed)
+    except ConfigError as exc:
+        raise _fail(exc, EXIT_BAD_INPUT) from None
+    console.print(
+        f"campaign [bold]{plan.campaign_id}[/]: {plan.scenario}, {len(plan.points)} sweep "
+        f"point(s) x {plan.runs} runs = {plan.n_runs} runs, seed {plan.seed} -> {store}",
+        highlight=False,
+    )
+    bar = Progress(
+        TextColumn("[bold]runs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("failed {task.fields[failed]}"),
+        TextColumn("{task.fields[rate]:.2f} runs/s"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+    try:
+        with dask_client(scheduler, workers) as client, bar:
+            task = bar.add_task("runs", total=plan.n_runs, failed=0, rate=0.0)
+
+            def on_row(row: Any, prog: Any) -> None:
+                bar.update(
+                    task, completed=prog.skipped + prog.done, failed=prog.failed, rate=prog.rate
+                )
+
+            outcome = run_campaign(
+                plan,
+                store,
+                backend=DaskBackend(client),
+                resume=resume,
+                retry_failed=retry_failed,
+                events=events,
+                on_row=on_row,
+            )
+    except ConfigError as exc:
+        raise _fail(exc, EXIT_BAD_INPUT) from None
+    console.print(
+        f"{outcome.ok} ok, {outcome.failed} failed, {outcome.skipped} already stored; "
+        f"{outcome.wall_s:.1f} s. See: shorad results {store}",
+        highlight=False,
+    )
+
+
+@app.command()
+def results(
+    store: Annotated[Path, typer.Argument(help="DuckDB results store.")],
+    campaign_id: Annotated[
+        str | None, typer.Option("--campaign", help="Campaign id or prefix (default: latest).")
+    ] = None,
+    export: Annotated[
+        Path | None, typer.Option(help="Write the campaign's rows to a .parquet or .csv file.")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write a campaign report (HTML + PNG) into this folder.")
+    ] = None,
+) -> None:
+    """Print a stored campaign's statistics (95 % intervals) and sensitivity table."""
+    import json
+
+    from shorad.campaign import ResultStore, campaign_tables
+
+    try:
+        with ResultStore(store, read_only=True) as st:
+            camps = st.campaigns()
+            tables = campaign_tables(st, campaign_id)
+            if export is not None:
+                st.export(str(tables.campaign["campaign_id"]), export)
+    except ConfigError as exc:
+        raise _fail(exc, EXIT_BAD_INPUT) from None
+    c = tables.campaign
+    if len(camps) > 1:
+        console.print(
+            "campaigns in store: "
+            + ", ".join(
+                f"{k['campaign_id']} ({k['scenario']}, {k['n_rows']} rows)" for k in camps
+            ),
+            highlight=False,
+        )
+    console.print(
+        f"campaign [bold]{c['campaign_id']}[/]: {c['scenario']} (scenario "
+        f"{str(c['scenario_hash'])[:12]}), seed {c['seed']}, {tables.present} of "
+        f"{tables.requested} runs stored, {tables.failed} failed",
+        highlight=False,
+    )
+    pt = Table(title="Campaign (95 % intervals: Wilson for P, t for means)", header_style="bold")
+    for col in (
+        "point",
+        "parameters",
+        "runs",
+        "failed",
+        "P(asset hit)",
+        "leakers",
+        "shots/kill",
+        "cost exchange",
+    ):
+        pt.add_column(col, justify="left" if col == "parameters" else "right")
+    for p in tables.points:
+        pt.add_row(
+            str(p.point_id),
+            ", ".join(f"{k}={json.dumps(v)}" for k, v in p.params.items()) or "(base)",
+            str(p.ok),
+            str(p.failed),
+            p.p_asset_hit.format(3),
+            p.leakers.format(2),
+            p.shots_per_kill.format(2),
+            p.cost_exchange.format(1),
+        )
+    console.print(pt)
+    if tables.sensitivity:
+        sens = Table(
+            title="Sensitivity (each level pooled over the other keys; delta vs first level)",
+            header_style="bold",
+        )
+        for col in (
+            "parameter",
+            "level",
+            "runs",
+            "leakers",
+            "delta leakers",
+            "P(asset hit)",
+            "delta P",
+        ):
+            sens.add_column(col, justify="left" if col == "parameter" else "right")
+        for lv in tables.sensitivity:
+            sens.add_row(
+                lv.key,
+                json.dumps(lv.value),
+                str(lv.ok),
+                lv.leakers.format(2),
+                "(baseline)" if lv.d_leakers is None else lv.d_leakers.format(2),
+                lv.p_asset_hit.format(3),
+                "(baseline)" if lv.d_p_asset_hit is None else lv.d_p_asset_hit.format(3),
+            )
+        console.print(sens)
+    if export is not None:
+        console.print(f"wrote {export}", highlight=False)
+    if report is not None:
+        from shorad.report.campaign import write_campaign_report
+
+        path = write_campaign_report(tables, report)
+        console.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
+def coverage(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
+    altitudes: Annotated[
+        str, typer.Option(help="Layer heights above ground (m), comma-separated.")
+    ] = "30,100,300",
+    cell: Annotated[float, typer.Option(help="Grid cell size (m).")] = 10.0,
+    box: Annotated[
+        str | None,
+        typer.Option(help="xmin,ymin,xmax,ymax in ENU m (default: units and assets + margin)."),
+    ] = None,
+    margin: Annotated[float, typer.Option(help="Margin around units and assets (m).")] = 500.0,
+    target: Annotated[
+        str | None, typer.Option(help="Reference threat class (default: the raid's first).")
+    ] = None,
+    bearings: Annotated[int, typer.Option(help="Approach bearings per asset.", min=1)] = 36,
+    cumulative: Annotated[
+        bool, typer.Option(help="Warning from cumulative Pd over scans (default: one scan).")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: out/<scenario name>/coverage).")
+    ] = None,
+) -> None:
+    """Map P(at least one sensor detects) per altitude layer, and warning times per asset."""
+    from shorad.report.coverage import scenario_coverage, warning_table, write_coverage
+
+    spec = _load(scenario)
+
+    def floats(text: str, what: str) -> list[float]:
+        try:
+            return [float(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise _fail(
+                ConfigError(f"expected comma-separated numbers, got {text!r}", field=what),
+                EXIT_BAD_INPUT,
+            ) from None
+
+    alts = floats(altitudes, "--altitudes")
+    box_m = None
+    if box is not None:
+        vals = floats(box, "--box")
+        if len(vals) != 4:
+            raise _fail(
+                ConfigError(f"expected 4 numbers xmin,ymin,xmax,ymax, got {box!r}", field="--box"),
+                EXIT_BAD_INPUT,
+            )
+        box_m = (vals[0], vals[1], vals[2], vals[3])
+    t0 = time.perf_counter()
+    try:
+        sc = scenario_coverage(
+            spec,
+            altitudes_m=alts,
+            cell_m=cell,
+            box_m=box_m,
+            margin_m=margin,
+            target_class=target,
+            n_bearings=bearings,
+            mode="cumulative" if cumulative else "single",
+        )
+    except ConfigError as exc:
+        raise _fail(exc, EXIT_BAD_INPUT) from None
+    wall = time.perf_counter() - t0
+    out = out or Path("out") / spec.name / "coverage"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        files = write_coverage(tmp, spec, sc)
+        out.mkdir(parents=True, exist_ok=True)
+        for f in files:
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    cov = sc.coverage
+    console.print(
+        f"[bold]{spec.name}[/]: {sc.n_sensors} sensors vs {sc.target.name}, "
+        f"{cov.x_m.size} x {cov.y_m.size} cells of {cell:g} m, {cov.alt_m.size} layers "
+        f"in {wall:.2f} s"
+    )
+    table = Table(title=f"shortest warning time ({cov.mode}, Pd >= {cov.threshold:g})")
+    for col in ("asset", "altitude (m)", "warning (s)", "from bearing (deg)", "detected at (m)"):
+        table.add_column(col)
+    for row in warning_table(spec, sc):
+        table.add_row(
+            row["asset"],
+            f"{row['altitude_m']:g}",
+            f"{row['min_warning_s']:.1f}",
+            f"{row['worst_bearing_deg']:.0f}",
+            f"{row['detect_distance_m']:.0f}",
+        )
+    console.print(table)
+    console.print(f"wrote {out}/ ({', '.join(f.name for f in files)})", highlight=False)
+
+
 def main() -> None:
     """Entry point of the ``shorad`` console script."""
     app()

@@ -27,16 +27,14 @@ at once with numpy), restarted from perturbed incumbents until the time budget i
 from __future__ import annotations
 
 import math
-import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from shorad._highs import quiet_highs as _quiet_highs
 from shorad.errors import ConfigError
 
 __all__ = [
@@ -752,23 +750,6 @@ def solve_exact(
         seconds=time.perf_counter() - t0,
         iterations=rounds,
     )
-
-
-def _quiet_highs() -> Any:
-    """A HiGHS instance with logging off (its version banner goes to fd 1 on creation)."""
-    import highspy
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 1)
-            h = highspy.Highs()  # type: ignore[no-untyped-call]
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    h.setOptionValue("output_flag", False)
-    return h
 
 
 def _z_of(inst: WtaInstance, a: NDArray[np.float64], x: NDArray[np.int64]) -> NDArray[np.float64]:

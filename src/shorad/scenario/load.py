@@ -26,13 +26,18 @@ from shorad.errors import ConfigError
 from shorad.geo import World, bundled_city_path, load_world
 from shorad.scenario.presets import (
     EffectorPreset,
+    EoirPreset,
     PresetLibrary,
     RadarPreset,
+    RfPreset,
     ThreatClassPreset,
     bundled_presets,
 )
 from shorad.scenario.schema import GeoPoint, NoFireZoneModel, ScenarioModel
+from shorad.sensors.eoir import EoirConfig
+from shorad.sensors.factory import SensorConfig
 from shorad.sensors.radar import RadarConfig
+from shorad.sensors.rf import RfConfig
 from shorad.sim.spec import ScenarioSpec, Units
 from shorad.threats.base import Assets, RaidGroup, ThreatClass
 from shorad.tracking.gnn import TrackerConfig
@@ -240,6 +245,43 @@ def _radar(preset: RadarPreset, name: str) -> RadarConfig:
     )
 
 
+def _sensor(preset: Any, name: str) -> SensorConfig:
+    """Any sensor preset to its configuration (SI units)."""
+    if isinstance(preset, RadarPreset):
+        return _radar(preset, name)
+    if isinstance(preset, EoirPreset):
+        return EoirConfig(
+            name=name,
+            max_range_m=preset.max_range_m,
+            r50_m=preset.r50_m,
+            pd_slope=preset.pd_slope,
+            pd_max=preset.pd_max,
+            scan_period_s=preset.scan_period_s,
+            fov_az_rad=math.radians(preset.fov_az_deg),
+            slew_rate_rad_s=math.radians(preset.slew_rate_deg_s),
+            min_el_rad=math.radians(preset.min_elevation_deg),
+            max_el_rad=math.radians(preset.max_elevation_deg),
+            sigma_az_rad=math.radians(preset.sigma_az_deg),
+            sigma_el_rad=math.radians(preset.sigma_el_deg),
+            laser_max_range_m=preset.laser_max_range_m,
+            sigma_range_m=preset.sigma_range_m,
+            false_alarms_per_scan=preset.false_alarms_per_scan,
+        )
+    if isinstance(preset, RfPreset):
+        return RfConfig(
+            name=name,
+            max_range_m=preset.max_range_m,
+            pd=preset.pd,
+            scan_period_s=preset.scan_period_s,
+            sigma_az_rad=math.radians(preset.sigma_az_deg),
+            min_el_rad=math.radians(preset.min_elevation_deg),
+            max_el_rad=math.radians(preset.max_elevation_deg),
+            require_los=preset.require_los,
+            false_alarms_per_scan=preset.false_alarms_per_scan,
+        )
+    raise TypeError(f"unknown sensor preset {type(preset).__name__}")  # pragma: no cover
+
+
 def _effector(preset: EffectorPreset, name: str, classes: list[str], field: str) -> EffectorType:
     unknown = sorted(set(preset.pk) - set(classes))
     missing = [c for c in classes if c not in preset.pk]
@@ -372,6 +414,7 @@ def parse_scenario(
     pos: list[NDArray[np.float64]] = []
     ubuilding: list[int] = []
     radars: list[RadarConfig | None] = []
+    unit_sensors: list[tuple[SensorConfig, ...]] = []
     etypes: list[EffectorType] = []
     etype_index: dict[str, int] = {}
     eff_unit, eff_type = [], []
@@ -386,13 +429,19 @@ def parse_scenario(
             p[2] += unit.mast_m
             pos.append(p)
             ubuilding.append(-1)
-        if unit.sensor is None:
-            radars.append(None)
-        else:
-            name, preset = _named(unit.sensor, lib.sensors, "sensor", f"units[{u}].sensor", f"{u}")
-            cfg = _radar(preset, name)
-            _multiple(cfg.scan_period_s, dt, f"units[{u}].sensor.scan_period_s")
-            radars.append(cfg)
+        refs = (
+            [(unit.sensor, f"units[{u}].sensor", f"{u}")]
+            if unit.sensor is not None
+            else [(r, f"units[{u}].sensors[{j}]", f"{u}-{j}") for j, r in enumerate(unit.sensors)]
+        )
+        cfgs: list[SensorConfig] = []
+        for sref, field, idx in refs:
+            name, preset = _named(sref, lib.sensors, "sensor", field, idx)
+            cfg = _sensor(preset, name)
+            _multiple(cfg.scan_period_s, dt, f"{field}.scan_period_s")
+            cfgs.append(cfg)
+        unit_sensors.append(tuple(cfgs))
+        radars.append(next((c for c in cfgs if isinstance(c, RadarConfig)), None))
         for j, ref in enumerate(unit.effectors):
             field = f"units[{u}].effectors[{j}]"
             name, preset = _named(ref, lib.effectors, "effector", field, f"{u}-{j}")
@@ -407,6 +456,7 @@ def parse_scenario(
         pos_m=np.array(pos, np.float64),
         building=np.array(ubuilding, np.int64),
         radar=tuple(radars),
+        sensors=tuple(unit_sensors),
     )
     effectors = Effectors(
         effector_id=np.arange(len(eff_unit), dtype=np.int64),
@@ -496,4 +546,5 @@ def _threat_class(name: str, p: ThreatClassPreset) -> ThreatClass:
         dive_start_m=p.dive_start_m,
         rcs_dbsm=p.rcs_dbsm,
         cost_usd=p.cost_usd,
+        emits_control_link=p.emits_control_link,
     )

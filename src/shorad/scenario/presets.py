@@ -7,16 +7,29 @@ scenario may add its own files (``presets:``) or define types inline.
 
 from __future__ import annotations
 
+import math
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    Tag,
+    model_validator,
+)
 
 __all__ = [
     "EffectorPreset",
+    "EoirPreset",
     "PresetLibrary",
     "RadarPreset",
+    "RfPreset",
+    "SensorPreset",
     "ThreatClassPreset",
     "bundled_presets",
 ]
@@ -60,6 +73,10 @@ class ThreatClassPreset(_Sourced):
     dive_start_m: PositiveFloat
     rcs_dbsm: float
     cost_usd: float = Field(ge=0)
+    emits_control_link: bool = Field(
+        default=False,
+        description="emits a control/video link an RF direction finder can detect",
+    )
 
 
 class RadarPreset(_Sourced):
@@ -93,6 +110,79 @@ class RadarPreset(_Sourced):
                 f" >= {self.max_elevation_deg}"
             )
         return self
+
+
+class EoirPreset(_Sourced):
+    """An EO/IR sensor type (see :class:`shorad.sensors.EoirConfig`)."""
+
+    type: Literal["eoir"]
+    max_range_m: PositiveFloat
+    r50_m: PositiveFloat
+    pd_slope: PositiveFloat = 4.0
+    pd_max: float = Field(default=0.95, gt=0, le=1)
+    scan_period_s: PositiveFloat
+    fov_az_deg: PositiveFloat = Field(description=">= 360 for a staring (all-round) sensor")
+    slew_rate_deg_s: PositiveFloat
+    min_elevation_deg: float = Field(ge=-90, le=90)
+    max_elevation_deg: float = Field(ge=-90, le=90)
+    sigma_az_deg: PositiveFloat
+    sigma_el_deg: PositiveFloat
+    laser_max_range_m: float = Field(default=0.0, ge=0, description="0: no laser rangefinder")
+    sigma_range_m: PositiveFloat = 1.0
+    false_alarms_per_scan: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _limits(self) -> EoirPreset:
+        if self.min_elevation_deg >= self.max_elevation_deg:
+            raise ValueError(
+                f"min_elevation_deg must be < max_elevation_deg, got {self.min_elevation_deg}"
+                f" >= {self.max_elevation_deg}"
+            )
+        if self.fov_az_deg < 360.0:
+            n = math.ceil(360.0 / self.fov_az_deg - 1e-9)
+            slew_s = (360.0 / n) / self.slew_rate_deg_s
+            if slew_s > self.scan_period_s:
+                raise ValueError(
+                    f"the slew to the next sector ({slew_s:.3g} s at {self.slew_rate_deg_s} "
+                    f"deg/s) must fit in scan_period_s ({self.scan_period_s} s)"
+                )
+        return self
+
+
+class RfPreset(_Sourced):
+    """An RF direction-finder type (see :class:`shorad.sensors.RfConfig`)."""
+
+    type: Literal["rf"]
+    max_range_m: PositiveFloat
+    pd: float = Field(gt=0, le=1)
+    scan_period_s: PositiveFloat
+    sigma_az_deg: PositiveFloat
+    min_elevation_deg: float = Field(default=-90.0, ge=-90, le=90)
+    max_elevation_deg: float = Field(default=90.0, ge=-90, le=90)
+    require_los: bool = True
+    false_alarms_per_scan: float = Field(default=0.0, ge=0)
+
+
+_SENSOR_TAGS = {"radar": "RadarPreset", "eoir": "EoirPreset", "rf": "RfPreset"}
+
+
+def _sensor_type(v: Any) -> str:
+    # tags are the class names, so that error paths (units[0].sensor.max_range_m) skip them
+    t = v.get("type", "radar") if isinstance(v, dict) else getattr(v, "type", "radar")
+    return _SENSOR_TAGS.get(str(t), str(t))
+
+
+SensorPreset = Annotated[
+    Annotated[RadarPreset, Tag("RadarPreset")]
+    | Annotated[EoirPreset, Tag("EoirPreset")]
+    | Annotated[RfPreset, Tag("RfPreset")],
+    Discriminator(
+        _sensor_type,
+        custom_error_type="sensor_type",
+        custom_error_message="type must be one of 'radar', 'eoir', 'rf'",
+    ),
+]
+"""Any sensor preset, chosen by its ``type:`` key (``radar`` when absent)."""
 
 
 class EffectorPreset(_Sourced):
@@ -143,7 +233,7 @@ class PresetLibrary(BaseModel):
 
     model_config = _FROZEN
     threats: dict[str, ThreatClassPreset] = {}
-    sensors: dict[str, RadarPreset] = {}
+    sensors: dict[str, SensorPreset] = {}
     effectors: dict[str, EffectorPreset] = {}
 
     def merged(self, other: PresetLibrary) -> PresetLibrary:

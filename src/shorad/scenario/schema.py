@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from shorad.scenario.presets import EffectorPreset, RadarPreset, ThreatClassPreset
+from shorad.scenario.presets import EffectorPreset, SensorPreset, ThreatClassPreset
 
 __all__ = [
     "AssetModel",
@@ -86,14 +86,21 @@ class UnitModel(BaseModel):
     on: str | None = Field(default=None, description="building (OSM key or name) to mount on")
     position: GeoPoint | None = None
     mast_m: float = Field(default=3.0, ge=0)
-    sensor: str | RadarPreset | None = None
+    sensor: str | SensorPreset | None = Field(
+        default=None, description="one sensor (shorthand for a one-element 'sensors')"
+    )
+    sensors: list[str | SensorPreset] = Field(
+        default=[], description="sensors of any type (radar, eoir, rf), by preset name or inline"
+    )
     effectors: list[str | EffectorPreset] = []
 
     @model_validator(mode="after")
     def _one_location(self) -> UnitModel:
         if (self.on is None) == (self.position is None):
             raise ValueError("give exactly one of 'on' (a building) or 'position'")
-        if self.sensor is None and not self.effectors:
+        if self.sensor is not None and self.sensors:
+            raise ValueError("give 'sensor' (one) or 'sensors' (a list), not both")
+        if self.sensor is None and not self.sensors and not self.effectors:
             raise ValueError("a unit needs a sensor, an effector or both")
         return self
 

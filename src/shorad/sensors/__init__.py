@@ -8,11 +8,17 @@ from shorad.sensors.base import (
     RANGE,
     RANGE_RATE,
     Detections,
+    Sensor,
+    Targets,
     cartesian_from_polar,
     polar_from_cartesian,
+    visible_from,
     with_unmeasured,
     wrap_2pi,
 )
+from shorad.sensors.coverage import Coverage, analyse_coverage, grid_axes, sensor_pd
+from shorad.sensors.eoir import EoirConfig, EoirSensor, eoir_detection_probability
+from shorad.sensors.factory import SensorConfig, make_sensor
 from shorad.sensors.radar import (
     Radar,
     RadarConfig,
@@ -20,8 +26,8 @@ from shorad.sensors.radar import (
     expected_false_alarms,
     horizon_loss_db,
     snr_db,
-    visible_from,
 )
+from shorad.sensors.rf import RfConfig, RfSensor
 
 __all__ = [
     "AZ",
@@ -30,14 +36,27 @@ __all__ = [
     "N_MEAS",
     "RANGE",
     "RANGE_RATE",
+    "Coverage",
     "Detections",
+    "EoirConfig",
+    "EoirSensor",
     "Radar",
     "RadarConfig",
+    "RfConfig",
+    "RfSensor",
+    "Sensor",
+    "SensorConfig",
+    "Targets",
+    "analyse_coverage",
     "cartesian_from_polar",
     "detection_probability",
+    "eoir_detection_probability",
     "expected_false_alarms",
+    "grid_axes",
     "horizon_loss_db",
+    "make_sensor",
     "polar_from_cartesian",
+    "sensor_pd",
     "snr_db",
     "visible_from",
     "with_unmeasured",

@@ -14,12 +14,17 @@ rangefinder); an RF direction finder azimuth only. ``Detections.measured`` tells
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from shorad._contract import check_array
+
+if TYPE_CHECKING:
+    from shorad.geo import World
 
 __all__ = [
     "AZ",
@@ -29,8 +34,11 @@ __all__ = [
     "RANGE",
     "RANGE_RATE",
     "Detections",
+    "Sensor",
+    "Targets",
     "cartesian_from_polar",
     "polar_from_cartesian",
+    "visible_from",
     "with_unmeasured",
     "wrap_2pi",
 ]
@@ -186,3 +194,128 @@ def cartesian_from_polar(z: NDArray[np.float64]) -> NDArray[np.float64]:
     r, az, el = z[:, 0], z[:, 1], z[:, 2]
     ce = np.cos(el)
     return np.stack([r * ce * np.sin(az), r * ce * np.cos(az), r * np.sin(el)], axis=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """True state of the targets in flight, as every sensor's ``scan`` reads it.
+
+    Attributes
+    ----------
+    pos_m : (n, 3) float64
+        ENU positions.
+    vel_mps : (n, 3) float64
+        ENU velocities.
+    rcs_dbsm : (n,) float64
+        Radar cross-sections.
+    emits : (n,) bool
+        True for targets whose class emits a control link (RF-detectable).
+    threat_id : (n,) int64
+        Truth ids, carried into ``Detections.truth_id`` for scoring only.
+    """
+
+    pos_m: NDArray[np.float64]
+    vel_mps: NDArray[np.float64]
+    rcs_dbsm: NDArray[np.float64]
+    emits: NDArray[np.bool_]
+    threat_id: NDArray[np.int64]
+
+    def __post_init__(self) -> None:
+        n = self.pos_m.shape[0] if isinstance(self.pos_m, np.ndarray) else None
+        check_array("Targets", "pos_m", self.pos_m, np.float64, (n, 3))
+        check_array("Targets", "vel_mps", self.vel_mps, np.float64, (n, 3))
+        check_array("Targets", "rcs_dbsm", self.rcs_dbsm, np.float64, (n,))
+        check_array("Targets", "emits", self.emits, np.bool_, (n,))
+        check_array("Targets", "threat_id", self.threat_id, np.int64, (n,))
+
+    def __len__(self) -> int:
+        return int(self.pos_m.shape[0])
+
+
+class Sensor(Protocol):
+    """What the simulation and the coverage maps need of any sensor (radar, EO/IR, RF).
+
+    ``in_coverage`` and ``single_look_pd`` are pure functions of the geometry and the target's
+    signature; ``scan`` draws from the sensor's own stream and returns :class:`Detections`.
+    """
+
+    sensor_id: int
+    pos_m: NDArray[np.float64]
+
+    @property
+    def scan_period_s(self) -> float:
+        """Time between two scans (looks) of this sensor (s)."""
+        ...
+
+    @property
+    def max_range_m(self) -> float:
+        """Instrumented range (m)."""
+        ...
+
+    @property
+    def revisit_s(self) -> float:
+        """Time between two looks at the same direction (s); ``scan_period_s`` unless the
+        sensor searches its coverage in steps (EO/IR)."""
+        ...
+
+    def in_coverage(self, z: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Range/elevation limits for true polar positions ``z`` (..., 3)."""
+        ...
+
+    def single_look_pd(
+        self, z: NDArray[np.float64], rcs_dbsm: NDArray[np.float64], emits: NDArray[np.bool_]
+    ) -> NDArray[np.float64]:
+        """Detection probability (n,) of one look at targets at polar ``z`` (n, 3) with the
+        given signatures, when in coverage and line of sight (both ignored here)."""
+        ...
+
+    def scan_targets(
+        self,
+        world: World,
+        t_s: float,
+        targets: Targets,
+        *,
+        rng: np.random.Generator,
+        visibility: tuple[NDArray[np.bool_], NDArray[np.float64]] | None = None,
+    ) -> Detections:
+        """One scan against ``targets``; ``visibility`` is this sensor's row of
+        :func:`visible_from` when computed for several sensors at once."""
+        ...
+
+
+class _Placed(Protocol):
+    @property
+    def pos_m(self) -> NDArray[np.float64]: ...
+
+    def in_coverage(self, z: NDArray[np.float64]) -> NDArray[np.bool_]: ...
+
+
+def visible_from(
+    sensors: Sequence[_Placed], world: World, pos_m: NDArray[np.float64]
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Coverage and line of sight of targets from several sensors, in one line-of-sight query.
+
+    Parameters
+    ----------
+    sensors : sequence of sensors
+        ``r`` sensors (anything with ``pos_m`` and ``in_coverage``).
+    world : World
+    pos_m : (n, 3) float64
+        Target positions, ENU metres.
+
+    Returns
+    -------
+    ok : (r, n) bool
+        Inside range/elevation limits and in line of sight.
+    z : (r, n, 3) float64
+        True polar position of every target from every sensor.
+    """
+    r, n = len(sensors), pos_m.shape[0]
+    sensor = np.array([s.pos_m for s in sensors], dtype=np.float64).reshape(r, 3)
+    rel = (pos_m[None, :, :] - sensor[:, None, :]).reshape(r * n, 3)
+    z = polar_from_cartesian(rel).reshape(r, n, 3)
+    ok = np.stack([s.in_coverage(z[i]) for i, s in enumerate(sensors)]).reshape(r, n)
+    if ok.any():
+        ii, jj = np.nonzero(ok)
+        ok[ii, jj] = world.los(sensor[ii], pos_m[jj])
+    return ok, z

@@ -34,7 +34,6 @@ Documented loss terms and limits
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,7 +44,8 @@ from shorad.geo import World
 from shorad.sensors.base import (
     CLUTTER_ID,
     Detections,
-    polar_from_cartesian,
+    Targets,
+    visible_from,
     with_unmeasured,
     wrap_2pi,
 )
@@ -170,37 +170,6 @@ def detection_probability(
     return pd
 
 
-def visible_from(
-    radars: Sequence[Radar], world: World, pos_m: NDArray[np.float64]
-) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
-    """Coverage and line of sight of targets from several radars, in one line-of-sight query.
-
-    Parameters
-    ----------
-    radars : sequence of Radar
-        ``r`` radars.
-    world : World
-    pos_m : (n, 3) float64
-        Target positions, ENU metres.
-
-    Returns
-    -------
-    ok : (r, n) bool
-        Inside range/elevation limits and in line of sight.
-    z : (r, n, 3) float64
-        True polar position of every target from every radar.
-    """
-    r, n = len(radars), pos_m.shape[0]
-    sensor = np.array([rad.pos_m for rad in radars]).reshape(r, 3)
-    rel = (pos_m[None, :, :] - sensor[:, None, :]).reshape(r * n, 3)
-    z = polar_from_cartesian(rel).reshape(r, n, 3)
-    ok = np.stack([rad.in_coverage(z[i]) for i, rad in enumerate(radars)]).reshape(r, n)
-    if ok.any():
-        ii, jj = np.nonzero(ok)
-        ok[ii, jj] = world.los(sensor[ii], pos_m[jj])
-    return ok, z
-
-
 class Radar:
     """One radar at a fixed ENU position.
 
@@ -220,6 +189,50 @@ class Radar:
         self.sensor_id = int(sensor_id)
         self.pos_m = np.asarray(pos_m, np.float64)
         self._R = config.R
+
+    @property
+    def scan_period_s(self) -> float:
+        """Time between scans (s)."""
+        return self.config.scan_period_s
+
+    @property
+    def max_range_m(self) -> float:
+        """Instrumented range (m)."""
+        return self.config.max_range_m
+
+    @property
+    def revisit_s(self) -> float:
+        """Time between looks at the same target (s): the scan period."""
+        return self.config.scan_period_s
+
+    def single_look_pd(
+        self, z: NDArray[np.float64], rcs_dbsm: NDArray[np.float64], emits: NDArray[np.bool_]
+    ) -> NDArray[np.float64]:
+        """Pd (n,) of one look at polar ``z`` (n, 3), horizon loss included (coverage and
+        line of sight not applied); ``emits`` is ignored."""
+        rcs_eff = np.asarray(rcs_dbsm, np.float64) - horizon_loss_db(self.config, z[:, 2])
+        return detection_probability(self.config, z[:, 0], rcs_eff)
+
+    def scan_targets(
+        self,
+        world: World,
+        t_s: float,
+        targets: Targets,
+        *,
+        rng: np.random.Generator,
+        visibility: tuple[NDArray[np.bool_], NDArray[np.float64]] | None = None,
+    ) -> Detections:
+        """:meth:`scan` with the :class:`~shorad.sensors.base.Targets` batch."""
+        return self.scan(
+            world,
+            t_s,
+            targets.pos_m,
+            targets.rcs_dbsm,
+            targets.threat_id,
+            rng=rng,
+            visibility=visibility,
+            vel_mps=targets.vel_mps,
+        )
 
     def visible(
         self, world: World, pos_m: NDArray[np.float64]

@@ -6,8 +6,9 @@ Fixed-step loop (``time_step_s``). At each step, in this order:
 2. shots whose intercept time has come are resolved against truth (in time order), kills
    remove threats and drop debris;
 3. threats that reached their aim point unharmed leak and hit their asset;
-4. every radar whose scan falls on this step scans, and the tracker takes its detections
-   (sensors are phased across steps, so scans are asynchronous);
+4. every sensor (radar, EO/IR, RF) whose scan falls on this step scans, and the tracker takes
+   its detections, one ``tracker.step`` per scan (sensors are phased across steps, so scans
+   are asynchronous; each has its own scan period and random stream);
 5. on C2 cycles, tracks are predicted to now, evaluated and assigned; magazines, fire
    channels and reloads are updated.
 
@@ -29,7 +30,14 @@ from shorad.c2.base import Assignments
 from shorad.damage import asset_hit_by, buildings_under, debris_footprint
 from shorad.engagement import NO_THREAT, resolve_engagements
 from shorad.rng import RunStreams
-from shorad.sensors import Detections, Radar, cartesian_from_polar, visible_from
+from shorad.sensors import (
+    Detections,
+    Sensor,
+    Targets,
+    cartesian_from_polar,
+    make_sensor,
+    visible_from,
+)
 from shorad.sim.events import EventKind, EventLog, EventRecorder
 from shorad.sim.spec import ScenarioSpec
 from shorad.threats import ThreatPlan, plan_raid, truth_at
@@ -37,7 +45,10 @@ from shorad.tracking import Tracks
 from shorad.tracking.factory import build_tracker
 from shorad.tracking.kalman import predict
 
-__all__ = ["SimResult", "simulate"]
+__all__ = ["SENSOR_STREAM_STRIDE", "SimResult", "simulate"]
+
+SENSOR_STREAM_STRIDE = 1 << 20
+"""Stream index of sensor ``j`` of unit ``u``: ``u + j * SENSOR_STREAM_STRIDE``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +115,22 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
     done = np.zeros(n, bool)
 
     units = spec.units
-    radars: list[tuple[int, Radar, np.random.Generator, int, int]] = []
-    for u, cfg in enumerate(units.radar):
-        if cfg is None:
-            continue
-        every = max(1, round(cfg.scan_period_s / dt))
-        radars.append(
-            (u, Radar(cfg, u, units.pos_m[u]), streams.generator("sensors", u), every, u % every)
-        )
+    # sensor j of unit u draws from stream ("sensors", u + j * SENSOR_STREAM_STRIDE): the
+    # first sensor keeps the stream the unit's radar always had
+    radars: list[tuple[int, Sensor, np.random.Generator, int, int]] = []
+    for u in range(len(units)):
+        for j, cfg in enumerate(units.sensors_of(u)):
+            every = max(1, round(cfg.scan_period_s / dt))
+            radars.append(
+                (
+                    u,
+                    make_sensor(cfg, u, units.pos_m[u]),
+                    streams.generator("sensors", u + j * SENSOR_STREAM_STRIDE),
+                    every,
+                    (u + j) % every,
+                )
+            )
+    emits_by_class = np.array([c.emits_control_link for c in spec.classes], np.bool_)
     tracker = build_tracker(
         spec.tracker.method,
         spec.tracker,
@@ -231,22 +250,29 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
         due = [r for r in radars if k % r[3] == r[4]]
         if due:
             ok, z_true = visible_from([r[1] for r in due], world, truth.pos_m[alive])
-        for row, (_, radar, rng, _, _) in enumerate(due):
-            dets = radar.scan(
-                world,
-                t,
-                truth.pos_m[alive],
-                plan.rcs_dbsm[alive],
-                plan.threat_id[alive],
-                rng=rng,
-                visibility=(ok[row], z_true[row]),
+            targets = Targets(
+                pos_m=truth.pos_m[alive],
                 vel_mps=truth.vel_mps[alive],
+                rcs_dbsm=plan.rcs_dbsm[alive],
+                emits=emits_by_class[plan.cls[alive]],
+                threat_id=plan.threat_id[alive],
+            )
+        for row, (_, sensor, rng, _, _) in enumerate(due):
+            dets = sensor.scan_targets(
+                world, t, targets, rng=rng, visibility=(ok[row], z_true[row])
             )
             step = tracker.step(tracks, dets, t)
             tracks = step.tracks
             if len(dets):
                 scans.append((dets, step.det_track_id))
-                label.update(zip(step.det_track_id.tolist(), dets.truth_id.tolist(), strict=True))
+                used = step.det_track_id >= 0
+                label.update(
+                    zip(
+                        step.det_track_id[used].tolist(),
+                        dets.truth_id[used].tolist(),
+                        strict=True,
+                    )
+                )
             for tid in step.confirmed_ids.tolist():
                 row = int(np.flatnonzero(tracks.track_id == tid)[0])
                 rec.record(

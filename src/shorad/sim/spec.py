@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from shorad.c2.base import Doctrine, Effectors
 from shorad.geo import World
+from shorad.sensors.factory import SensorConfig
 from shorad.sensors.radar import RadarConfig
 from shorad.threats.base import Assets, RaidGroup, ThreatClass
 from shorad.tracking.gnn import TrackerConfig
@@ -32,16 +33,27 @@ class Units:
     building : (u,) int64
         Building the unit stands on, -1 for a free position.
     radar : tuple of RadarConfig or None
-        Each unit's radar, None for a unit without one.
+        Each unit's (first) radar, None for a unit without one.
+    sensors : tuple of tuples of SensorConfig, optional
+        Every sensor of each unit (radar, EO/IR, RF) in the scenario's order; empty (the
+        default) means each unit carries just its ``radar``.
     """
 
     unit_id: tuple[str, ...]
     pos_m: NDArray[np.float64]
     building: NDArray[np.int64]
     radar: tuple[RadarConfig | None, ...]
+    sensors: tuple[tuple[SensorConfig, ...], ...] = ()
 
     def __len__(self) -> int:
         return len(self.unit_id)
+
+    def sensors_of(self, u: int) -> tuple[SensorConfig, ...]:
+        """Every sensor configuration of unit ``u``."""
+        if self.sensors:
+            return self.sensors[u]
+        r = self.radar[u]
+        return () if r is None else (r,)
 
 
 @dataclass(frozen=True, slots=True)

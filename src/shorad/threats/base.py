@@ -32,6 +32,8 @@ class ThreatClass:
         Mean radar cross-section (dB relative to 1 m^2).
     cost_usd : float
         Unit cost of one threat (for the cost-exchange ratio).
+    emits_control_link : bool, default False
+        Whether the class emits a control/video link (detectable by an RF direction finder).
     """
 
     name: str
@@ -41,6 +43,7 @@ class ThreatClass:
     dive_start_m: float
     rcs_dbsm: float
     cost_usd: float
+    emits_control_link: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from shorad.errors import ConfigError
+from shorad.tracking.imm import build_cartesian_tracker
 from shorad.tracking.linear import cv_process_noise, cv_transition
-from shorad.tracking.mtt import CartesianTracker, MttConfig
+from shorad.tracking.mtt import METHODS, MttConfig
 
 __all__ = [
     "MEAS_FORMAT",
@@ -45,7 +46,7 @@ __all__ = [
 MEAS_FORMAT = "mtt-bench-meas/1"
 TRUTH_FORMAT = "mtt-bench-truth/1"
 TRACKS_FORMAT = "mtt-bench-tracks/1"
-TRACKER_METHODS = ("gnn", "jpda")
+TRACKER_METHODS = METHODS
 """Trackers ``track_file`` runs (the IMM variants are not available yet)."""
 
 
@@ -292,7 +293,7 @@ def track_file(
         raise ConfigError(f"must be one of {TRACKER_METHODS}, got {method!r}", field="--tracker")
     head, scans = read_meas(meas_path)
     cfg = replace(config_from_header(head, method, meas_path), **overrides)
-    tracker = CartesianTracker(cfg)
+    tracker = build_cartesian_tracker(cfg)
     d = cfg.dim
     lines: list[dict[str, Any]] = [
         {
@@ -304,7 +305,7 @@ def track_file(
         }
     ]
     t0 = scans[0].t_s if scans else 0.0
-    tracks = tracker.initial(t0)
+    tracks: Any = tracker.initial(t0)  # MttTracks or ImmTracks (same track fields)
     lat = np.zeros(len(scans))
     for i, sc in enumerate(scans):
         c0 = time.perf_counter()

@@ -20,6 +20,10 @@ simulation feeds the scans of every sensor in time order into one picture):
    time-based form of the "M of N" rule, [2]_); any track with no update for more than
    ``delete_after_s`` or whose position uncertainty exceeds ``max_position_sigma_m`` is deleted.
 
+Detections without a full 3-D position (angle-only, bearing-only) only update existing tracks,
+after the above, through an EKF on their measured components (:mod:`shorad.tracking.partial`);
+the range rate of a position detection, where measured, is applied after its position update.
+
 The tracker never reads :attr:`Detections.truth_id`.
 
 References
@@ -42,7 +46,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.special import gammaincinv
 
 from shorad.errors import ConfigError, SimulationError
-from shorad.sensors.base import Detections
+from shorad.sensors.base import AZ, RANGE_RATE, Detections
 from shorad.tracking._kernels import (
     classify_kernel,
     gate_kernel,
@@ -54,6 +58,7 @@ from shorad.tracking._kernels import (
 )
 from shorad.tracking.base import CONFIRMED, TENTATIVE, Tracks
 from shorad.tracking.kalman import polar_measurement, wrap_angle
+from shorad.tracking.partial import assign_partial, partial_update
 
 __all__ = [
     "GnnTracker",
@@ -143,8 +148,9 @@ class TrackerStep:
     tracks : Tracks
         Live tracks after the update, at the scan time.
     det_track_id : (n,) int64
-        Id of the track each detection updated or started, in detection order; -1 for a
-        detection this tracker cannot use (no full 3-D position: angle- or bearing-only).
+        Id of the track each detection updated or started, in detection order. A detection
+        without a full 3-D position (angle- or bearing-only) never starts a track: it has the
+        id of the track it updated, or -1 if it fell in no track's gate.
     confirmed_ids : (k,) int64
         Ids of the tracks confirmed in this step.
     deleted_ids : (d,) int64
@@ -417,6 +423,70 @@ class GnnTracker:
         """The tracker's settings."""
         return self._config
 
+    @staticmethod
+    def _update_range_rate(
+        x: NDArray[np.float64],
+        p: NDArray[np.float64],
+        dets: Detections,
+        ti: NDArray[np.int64],
+        dj: NDArray[np.int64],
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Sequential EKF update with the range rate of position detections ``dj`` (if any)."""
+        has_rr = np.isfinite(dets.z[dj, RANGE_RATE])
+        if not has_rr.any():
+            return x, p
+        ti, dj = ti[has_rr], dj[has_rr]
+        rr = np.array([RANGE_RATE], np.intp)
+        x, p = x.copy(), p.copy()
+        x[ti], p[ti] = partial_update(
+            x[ti],
+            p[ti],
+            dets.z[dj][:, rr],
+            dets.R[dj][:, rr][:, :, rr],
+            dets.sensor_pos_m[dj],
+            rr,
+        )
+        return x, p
+
+    def _update_partial(
+        self,
+        x: NDArray[np.float64],
+        p: NDArray[np.float64],
+        hits: NDArray[np.int32],
+        last_update: NDArray[np.float64],
+        track_id: NDArray[np.int64],
+        dets: Detections,
+        det_track_id_all: NDArray[np.int64],
+        t_s: float,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int32], NDArray[np.float64]]:
+        """Update existing tracks with the detections that lack a full 3-D position.
+
+        Detections measuring no angle are ignored (range rate alone is not associable here).
+        Each update counts as a hit and renews ``last_update``; ``det_track_id_all`` is
+        filled in place with the id of the track updated.
+        """
+        part = np.flatnonzero(~dets.has_position & np.isfinite(dets.z[:, AZ]))
+        if part.size == 0:
+            return x, p, hits, last_update
+        x, p, row = assign_partial(
+            x,
+            p,
+            dets.z[part],
+            dets.R[part],
+            dets.sensor_id[part],
+            dets.sensor_pos_m[part],
+            self._config.gate_probability,
+        )
+        ok = row >= 0
+        if ok.any():
+            ti = row[ok]
+            hits = hits.copy()
+            np.add.at(hits, ti, 1)
+            last_update = last_update.copy()
+            last_update[ti] = t_s
+            det_track_id_all[part[ok]] = track_id[ti]
+        return x, p, hits, last_update
+
     @property
     def gate_d2(self) -> float:
         """Gate threshold on the squared Mahalanobis distance (chi-square 3 dof quantile)."""
@@ -472,8 +542,9 @@ class GnnTracker:
         m, n_all = len(tracks), len(dets)
         hits = tracks.hits
         last_update = tracks.last_update_t_s
-        # This tracker uses detections with a full 3-D position (range, azimuth, elevation);
-        # others (angle-only, bearing-only) are left unassociated (det_track_id = -1).
+        # Detections with a full 3-D position (range, azimuth, elevation) are associated,
+        # update tracks and start new ones; partial ones (angle-only, bearing-only) only update
+        # existing tracks, after them (see _update_partial).
         det_track_id_all = np.full(n_all, -1, np.int64)
         use = np.flatnonzero(dets.has_position)
         n = use.size
@@ -501,6 +572,11 @@ class GnnTracker:
                 last_update[ti] = t_s
                 det_track_id[dj] = tracks.track_id[ti]
                 unassigned[dj] = False
+                x, p = self._update_range_rate(x, p, dets, ti, use[dj])
+        if m:
+            x, p, hits, last_update = self._update_partial(
+                x, p, hits, last_update, tracks.track_id, dets, det_track_id_all, t_s
+            )
 
         # Class belief of the existing tracks from their speed (uniform until a second hit).
         if m:

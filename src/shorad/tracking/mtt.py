@@ -38,10 +38,13 @@ from shorad.tracking.cluster import assign_gnn_sparse, gate_pairs
 from shorad.tracking.jpda import jpda_marginals
 from shorad.tracking.linear import cv_process_noise, cv_transition, kf_predict, kf_update
 
-__all__ = ["METHODS", "CartesianTracker", "MttConfig", "MttTracks"]
+__all__ = ["IMM_MODES", "METHODS", "CartesianTracker", "MttConfig", "MttTracks", "inv_logdet_lmax"]
 
-METHODS = ("gnn", "jpda")
-"""Association methods of :class:`CartesianTracker`."""
+METHODS = ("gnn", "jpda", "imm-gnn", "imm-jpda")
+"""Tracker methods: ``gnn``/``jpda`` run :class:`CartesianTracker`, ``imm-*``
+:class:`shorad.tracking.imm.ImmCartesianTracker` (see ``build_cartesian_tracker`` there)."""
+IMM_MODES = ("ncv", "nca", "ct")
+"""Motion models an IMM may mix (:mod:`shorad.tracking.motion`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,24 @@ class MttConfig:
         Consecutive missed scans that delete a tentative track.
     jpda_max_events : int
         Largest cluster (in joint events) enumerated exactly by JPDA.
+    imm_modes : tuple of str
+        Models of the IMM (``imm-*`` methods), a non-empty subset of :data:`IMM_MODES`; the
+        ``ncv`` model uses ``q_m2ps3``.
+    imm_switch : tuple of tuples of float or None
+        Markov switching matrix per scan ``PI[i, j]`` (rows sum to 1), in ``imm_modes`` order;
+        ``None``: ``imm_p_stay`` on the diagonal, the rest spread evenly.
+    imm_p_stay : float
+        Probability of staying in a model from one scan to the next (when ``imm_switch`` is None).
+    imm_nca_q_m2ps5 : float
+        Jerk spectral density of the ``nca`` model (m^2/s^5).
+    imm_ct_q_m2ps3 : float
+        Acceleration spectral density of the ``ct`` model (m^2/s^3).
+    imm_ct_turn_q_rad2ps3 : float
+        Turn-rate random-walk density of the ``ct`` model (rad^2/s^3).
+    imm_init_accel_sigma_mps2 : float
+        Acceleration prior (m/s^2 per axis, zero mean) of a new IMM track.
+    imm_init_turn_sigma_radps : float
+        Turn-rate prior (rad/s, zero mean) of a new IMM track.
     """
 
     dim: int = 2
@@ -88,6 +109,25 @@ class MttConfig:
     delete_misses: int = 4
     tentative_delete_misses: int = 2
     jpda_max_events: int = 10_000
+    imm_modes: tuple[str, ...] = IMM_MODES
+    imm_switch: tuple[tuple[float, ...], ...] | None = None
+    imm_p_stay: float = 0.9
+    imm_nca_q_m2ps5: float = 1.0
+    imm_ct_q_m2ps3: float = 0.5
+    imm_ct_turn_q_rad2ps3: float = 0.01
+    imm_init_accel_sigma_mps2: float = 2.0
+    imm_init_turn_sigma_radps: float = 0.3
+
+    def switching(self) -> NDArray[np.float64]:
+        """The IMM's Markov switching matrix (r, r), ``r = len(imm_modes)``."""
+        r = len(self.imm_modes)
+        if self.imm_switch is not None:
+            return np.asarray(self.imm_switch, dtype=np.float64)
+        if r == 1:
+            return np.ones((1, 1))
+        out = np.full((r, r), (1.0 - self.imm_p_stay) / (r - 1))
+        np.fill_diagonal(out, self.imm_p_stay)
+        return out
 
     def __post_init__(self) -> None:
         r = np.asarray(self.R_m2, dtype=np.float64)
@@ -103,6 +143,19 @@ class MttConfig:
             ("delete_misses", self.delete_misses >= 1, ">= 1"),
             ("tentative_delete_misses", self.tentative_delete_misses >= 1, ">= 1"),
             ("jpda_max_events", self.jpda_max_events >= 1, ">= 1"),
+            (
+                "imm_modes",
+                len(self.imm_modes) >= 1
+                and len(set(self.imm_modes)) == len(self.imm_modes)
+                and set(self.imm_modes) <= set(IMM_MODES),
+                f"distinct names from {IMM_MODES}",
+            ),
+            ("imm_p_stay", 0.0 <= self.imm_p_stay <= 1.0, "in [0, 1]"),
+            ("imm_nca_q_m2ps5", self.imm_nca_q_m2ps5 >= 0.0, ">= 0 m^2/s^5"),
+            ("imm_ct_q_m2ps3", self.imm_ct_q_m2ps3 >= 0.0, ">= 0 m^2/s^3"),
+            ("imm_ct_turn_q_rad2ps3", self.imm_ct_turn_q_rad2ps3 >= 0.0, ">= 0 rad^2/s^3"),
+            ("imm_init_accel_sigma_mps2", self.imm_init_accel_sigma_mps2 > 0.0, "> 0 m/s^2"),
+            ("imm_init_turn_sigma_radps", self.imm_init_turn_sigma_radps > 0.0, "> 0 rad/s"),
         )
         for name, ok, want in checks:
             if not ok:
@@ -116,6 +169,14 @@ class MttConfig:
             )
         if not np.allclose(r, r.T) or np.linalg.eigvalsh(r).min() <= 0.0:
             raise ConfigError("must be symmetric positive definite", field="MttConfig.R_m2")
+        k = len(self.imm_modes)
+        pi = self.switching()
+        if pi.shape != (k, k) or not np.all(pi >= 0.0) or not np.allclose(pi.sum(axis=1), 1.0):
+            raise ConfigError(
+                f"must be a {k}x{k} matrix of probabilities with rows summing to 1, got "
+                f"{pi.tolist()}",
+                field="MttConfig.imm_switch",
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +234,7 @@ class MttTracks:
         )
 
 
-def _inv_logdet_lmax(
+def inv_logdet_lmax(
     S: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Inverse, ``ln det`` and largest eigenvalue of SPD ``S`` (m, d, d)."""
@@ -207,6 +268,12 @@ class CartesianTracker:
     __slots__ = ("_R", "_cfg", "_gate_d2", "_log_norm", "_pg")
 
     def __init__(self, config: MttConfig) -> None:
+        if config.method not in ("gnn", "jpda"):
+            raise ConfigError(
+                f"CartesianTracker runs 'gnn' or 'jpda', got {config.method!r} (IMM methods: "
+                "shorad.tracking.imm.build_cartesian_tracker)",
+                field="MttConfig.method",
+            )
         self._cfg = config
         d = config.dim
         self._R = np.asarray(config.R_m2, dtype=np.float64)
@@ -249,7 +316,7 @@ class CartesianTracker:
         used = np.zeros(n, np.bool_)
         if len(tracks) and n:
             s = p[:, :d, :d] + self._R
-            s_inv, log_det, lmax = _inv_logdet_lmax(s)
+            s_inv, log_det, lmax = inv_logdet_lmax(s)
             radius = np.sqrt(self._gate_d2 * lmax)
             conf = np.flatnonzero(tracks.confirmed)
             x, p = self._associate(conf, x, p, z, s, s_inv, log_det, radius, used, hits, misses)
