@@ -651,6 +651,203 @@ def coverage(
     console.print(f"wrote {out}/ ({', '.join(f.name for f in files)})", highlight=False)
 
 
+@app.command()
+def plan(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
+    units: Annotated[int, typer.Option("--units", help="Number of units to place.", min=1)],
+    unit_type: Annotated[
+        str | None,
+        typer.Option(help="A unit id of the scenario, or SENSOR[+EFFECTOR...] presets."),
+    ] = None,
+    candidates: Annotated[
+        str, typer.Option(help="'roofs' (thinned roof points) or a CSV/GeoJSON of lat/lon.")
+    ] = "roofs",
+    objective: Annotated[str, typer.Option(help="coverage | backup | layered.")] = "coverage",
+    method: Annotated[str, typer.Option(help="exact (proven) | fast (greedy + swap).")] = "exact",
+    range_m: Annotated[
+        float | None, typer.Option("--range", help="Planning range cap (m).", min=1.0)
+    ] = None,
+    exclude: Annotated[
+        str, typer.Option(help="No-go buildings (OSM keys or names), comma-separated.")
+    ] = "",
+    min_spacing: Annotated[float, typer.Option(help="Minimum site spacing (m).", min=0.0)] = 0.0,
+    time_limit: Annotated[float, typer.Option(help="Solver time limit (s).", min=0.1)] = 60.0,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: out/<scenario name>/plan).")
+    ] = None,
+    validate_runs: Annotated[
+        int, typer.Option("--validate", help="Runs per layout for a leakage comparison.", min=0)
+    ] = 0,
+) -> None:
+    """Site N rooftop units for the best weighted coverage of the approaches (LOS-aware)."""
+    import json
+
+    import numpy as np
+    import yaml
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from shorad.plan import (
+        approach_demand,
+        compute_coverage,
+        cover_problem,
+        read_candidates,
+        roof_candidates,
+        solve_exact,
+        solve_fast,
+    )
+    from shorad.plan.layout import planned_scenario, sites_geojson, template_unit
+    from shorad.plan.layout import unit_type as resolve_unit_type
+    from shorad.plan.validate import compare_layouts
+    from shorad.report.plan import plot_plan, write_plan_map
+    from shorad.scenario import parse_scenario
+    from shorad.scenario.load import read_scenario_data
+
+    spec = _load(scenario)
+    data = read_scenario_data(scenario)
+    bar = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    )
+    try:
+        if objective not in ("coverage", "backup", "layered"):
+            raise ConfigError(
+                f"expected coverage, backup or layered, got {objective!r}", field="--objective"
+            )
+        if method not in ("exact", "fast"):
+            raise ConfigError(f"expected exact or fast, got {method!r}", field="--method")
+        template = template_unit(data, unit_type)
+        utype = resolve_unit_type(
+            data, template, spec, base_dir=scenario.parent, max_range_m=range_m
+        )
+        mast = float(template.get("mast_m", 3.0))
+        with bar:
+            t_c = bar.add_task("candidates", total=1)
+            if candidates == "roofs":
+                no_go = [
+                    spec.world.buildings.find(x.strip()) for x in exclude.split(",") if x.strip()
+                ]
+                cand = roof_candidates(
+                    spec.world,
+                    spec.assets.aim_m[:, :2],
+                    mast_m=mast,
+                    exclude=no_go,
+                    min_spacing_m=min_spacing,
+                )
+            else:
+                cand = read_candidates(candidates, spec.world, mast_m=mast)
+            demand = approach_demand(spec)
+            bar.update(t_c, completed=1)
+            t_v = bar.add_task("coverage (LOS)", total=len(cand))
+            cov = compute_coverage(
+                spec.world,
+                cand,
+                demand,
+                utype,
+                progress=lambda done, total: bar.update(t_v, completed=done),
+            )
+            problem = cover_problem(cov, demand, utype, objective)  # type: ignore[arg-type]
+            t_s = bar.add_task(f"solve ({method})", total=1)
+            sol = (
+                solve_exact(problem, units, time_limit_s=time_limit)
+                if method == "exact"
+                else solve_fast(problem, units)
+            )
+            bar.update(t_s, completed=1)
+        # pad to N units if fewer sites cover anything (extra sites add no coverage)
+        sites = list(sol.sites.tolist())
+        for s in np.argsort(-np.diff(problem.a.indptr)).tolist():
+            if len(sites) >= units:
+                break
+            if s not in sites:
+                sites.append(s)
+        chosen = np.array(sorted(sites), np.int64)
+        planned = planned_scenario(
+            data, spec, cand, chosen, template, base_dir=scenario.parent.resolve()
+        )
+        planned_spec = parse_scenario(planned, base_dir=scenario.parent, source="planned")
+    except ConfigError as exc:
+        raise _fail(exc, EXIT_BAD_INPUT) from None
+    base = problem.a.shape[1] - demand.weight.size  # layered: warning columns first
+    both = cov.seen.multiply(cov.engage) if utype.sensors and utype.effectors else None
+    mat = both if both is not None else (cov.seen if utype.sensors else cov.engage)
+    covered = np.asarray(mat[chosen].sum(axis=0)).ravel() > 0
+    alone = np.array([float(demand.weight[mat[[s]].indices].sum()) for s in chosen.tolist()])
+    total = float(problem.w.sum())
+    result: dict[str, Any] = {
+        "scenario": str(scenario),
+        "units": units,
+        "unit_type": utype.name,
+        "objective": objective,
+        "method": sol.method,
+        "status": sol.status,
+        "objective_value": sol.objective,
+        "bound": sol.bound,
+        "gap": sol.gap,
+        "solve_s": sol.seconds,
+        "objective_max": total,
+        "covered_weight_fraction": float(demand.weight[covered].sum() / demand.weight.sum()),
+        "candidates": len(cand),
+        "demand_points": len(demand),
+        "los_blocked_pairs": cov.los_blocked_pairs,
+        "extra_columns": int(base),
+    }
+    out = out or Path("out") / spec.name / "plan"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        (tmp / "sites.geojson").write_text(
+            json.dumps(sites_geojson(spec, cand, chosen, alone), indent=1), encoding="utf-8"
+        )
+        (tmp / "planned.yaml").write_text(
+            yaml.safe_dump(planned, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+        fig = plot_plan(spec, cand, demand, covered, chosen)
+        write_plan_map(tmp / "plan.png", fig)
+        if validate_runs:
+            with bar:
+                t_r = bar.add_task("validate runs", total=2 * validate_runs)
+                result["validation"] = compare_layouts(
+                    spec,
+                    planned_spec,
+                    validate_runs,
+                    seed=spec.seed,
+                    tick=lambda: bar.advance(t_r),
+                )
+        (tmp / "plan.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+        out.mkdir(parents=True, exist_ok=True)
+        for f in tmp.iterdir():
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    console.print(
+        f"[bold]{spec.name}[/]: {units} x {utype.name} on {len(cand)} candidates, "
+        f"{len(demand)} demand points; {sol.method} {sol.status}: covered {sol.objective:.2f} "
+        f"of {total:.2f} (bound {sol.bound:.2f}, gap {100 * sol.gap:.2f} %) in "
+        f"{sol.seconds:.2f} s",
+        highlight=False,
+    )
+    if validate_runs:
+        v = result["validation"]
+        table = Table(title=f"leakage per asset, {validate_runs} runs each (95 % CI)")
+        for col in ("asset", "own layout", "planned", "planned - own"):
+            table.add_column(col)
+        for row in v["assets"]:
+            table.add_row(
+                row["asset"],
+                "{:.3f} [{:.3f}, {:.3f}]".format(*row["own"]["leak"]),
+                "{:.3f} [{:.3f}, {:.3f}]".format(*row["planned"]["leak"]),
+                "{:+.3f} [{:+.3f}, {:+.3f}]".format(*row["difference"]),
+            )
+        console.print(table)
+        cx = v["cost_exchange"]
+        console.print(
+            "cost exchange: own {:.3f} [{:.3f}, {:.3f}], planned {:.3f} [{:.3f}, {:.3f}]".format(
+                *cx["own"], *cx["planned"]
+            ),
+            highlight=False,
+        )
+    console.print(f"wrote {out}/ (sites.geojson, planned.yaml, plan.png, plan.json)")
+
+
 def main() -> None:
     """Entry point of the ``shorad`` console script."""
     app()

@@ -42,7 +42,7 @@ from shorad.sim.spec import ScenarioSpec, Units
 from shorad.threats.base import Assets, RaidGroup, ThreatClass
 from shorad.tracking.gnn import TrackerConfig
 
-__all__ = ["demo_scenario_path", "load_scenario", "parse_scenario"]
+__all__ = ["demo_scenario_path", "load_scenario", "parse_scenario", "read_scenario_data"]
 
 MAP_MARGIN_M = 500.0
 """A unit or asset may stand at most this far outside the buildings' extent."""
@@ -126,6 +126,11 @@ def _read_yaml(path: Path) -> Any:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{path}: malformed YAML{where}: {problem}") from None
+
+
+def read_scenario_data(path: str | Path) -> Any:
+    """The raw mapping of a scenario file (YAML 1.2 booleans, so ``on:`` stays a key)."""
+    return _read_yaml(Path(path))
 
 
 def load_scenario(path: str | Path) -> ScenarioSpec:

@@ -1,0 +1,32 @@
+"""Rooftop siting: candidates, demand, coverage with line of sight, covering solvers, layouts."""
+
+from shorad.plan.candidates import Candidates, read_candidates, roof_candidates
+from shorad.plan.coverage import (
+    CoverProblem,
+    SiteCoverage,
+    UnitType,
+    compute_coverage,
+    cover_problem,
+    covered_weight,
+)
+from shorad.plan.demand import Demand, approach_demand
+from shorad.plan.solve import PlanSolution, reduce_problem, solve_exact, solve_fast, solve_plain
+
+__all__ = [
+    "Candidates",
+    "CoverProblem",
+    "Demand",
+    "PlanSolution",
+    "SiteCoverage",
+    "UnitType",
+    "approach_demand",
+    "compute_coverage",
+    "cover_problem",
+    "covered_weight",
+    "read_candidates",
+    "reduce_problem",
+    "roof_candidates",
+    "solve_exact",
+    "solve_fast",
+    "solve_plain",
+]

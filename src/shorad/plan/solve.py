@@ -1,0 +1,345 @@
+"""Solvers of the weighted maximal-covering problem (:class:`~shorad.plan.coverage.CoverProblem`).
+
+* :func:`solve_plain`: the textbook MILP handed to HiGHS as is: one binary per site, one
+  binary per demand point (two for ``backup``), ``y_j <= sum_i a_ij x_i``, ``sum x <= p``.
+* :func:`solve_exact`: shorad's exact method. The same optimum, proven, on a smaller model:
+
+  1. drop demand nobody covers and sites that cover nothing;
+  2. aggregate identical demand columns (same set of covering sites) into one, summing
+     their weights;
+  3. (``beta = 0`` only) drop dominated sites: a site whose covered set is contained in
+     another's (ties: keep the lower index) never needs to be chosen; repeat 2-3 until stable;
+  4. demand variables continuous in [0, 1] (integral at any optimum once ``x`` is), only
+     the site variables are binary;
+  5. warm start from :func:`solve_fast`, whose value is also a cut-off; relative gap 1e-9.
+
+* :func:`solve_fast`: greedy (every site's marginal gain from one dense product per step),
+  then best-improvement 1-swap (the gain of every exchange of a chosen site for an unchosen
+  one from one matrix product per pass), on the reduced problem of steps 1-2. Its gap is
+  reported against the LP relaxation of the reduced model (solved by HiGHS, timed apart).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from shorad._highs import quiet_highs
+from shorad.errors import ConfigError
+from shorad.plan.coverage import CoverProblem, covered_weight
+
+__all__ = ["PlanSolution", "reduce_problem", "solve_exact", "solve_fast", "solve_plain"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSolution:
+    """Chosen sites and how good they are proven to be.
+
+    Attributes
+    ----------
+    sites : (k,) int64
+        Chosen candidate rows, k <= p, sorted.
+    objective : float
+        Weight covered (the objective of the original problem).
+    bound : float
+        Proven upper bound on the optimum (NaN if none).
+    seconds : float
+        Wall time of the method (the fast method's bound excluded).
+    method : str
+    status : str
+        ``"optimal"``, ``"time_limit"`` or ``"heuristic"``.
+    bound_seconds : float
+        Time spent computing ``bound`` where it is separate (fast: the LP relaxation).
+    """
+
+    sites: NDArray[np.int64]
+    objective: float
+    bound: float
+    seconds: float
+    method: str
+    status: str
+    bound_seconds: float = 0.0
+
+    @property
+    def gap(self) -> float:
+        """Relative gap ``(bound - objective) / bound`` (0 when both are 0)."""
+        if not math.isfinite(self.bound):
+            return math.nan
+        if self.bound <= 0:
+            return 0.0
+        return max(0.0, (self.bound - self.objective) / self.bound)
+
+
+@dataclass(frozen=True, slots=True)
+class Reduced:
+    """A reduced problem and the map back to the original sites."""
+
+    problem: CoverProblem
+    sites: NDArray[np.int64]
+
+
+def _check(problem: CoverProblem, p: int) -> None:
+    n = problem.n_sites
+    if p < 1:
+        raise ConfigError(f"must be >= 1, got {p}", field="--units")
+    if p > n:
+        raise ConfigError(
+            f"asked for {p} units but there are only {n} candidate sites; expected "
+            f"--units <= {n} (add candidates or lower --units)",
+            field="--units",
+        )
+    if problem.a.nnz == 0 or not np.any(problem.w[np.unique(problem.a.indices)] > 0):
+        raise ConfigError(
+            f"no candidate site covers any demand point ({n} candidates, {problem.a.shape[1]} "
+            "demand points); expected at least one site in range and in line of sight "
+            "(check --candidates, the unit type's ranges and the planning range)",
+            field="--candidates",
+        )
+
+
+def _aggregate(
+    a: sp.csr_array, w: NDArray[np.float64]
+) -> tuple[sp.csr_array, NDArray[np.float64]]:
+    """Merge identical columns of ``a`` (summing ``w``); drop empty or weightless columns."""
+    at = sp.csr_array(a.T)
+    at.sort_indices()
+    keys: dict[bytes, int] = {}
+    group = np.empty(at.shape[0], np.int64)
+    ptr, ind = at.indptr, at.indices
+    for j in range(at.shape[0]):
+        k = ind[ptr[j] : ptr[j + 1]].tobytes() if ptr[j + 1] > ptr[j] and w[j] > 0 else b""
+        group[j] = keys.setdefault(k, len(keys))
+    first = np.full(len(keys), -1, np.int64)
+    first[group[::-1]] = np.arange(at.shape[0])[::-1]
+    new_w = np.bincount(group, weights=w, minlength=len(keys))
+    keep = np.array([g for g in range(len(keys)) if ptr[first[g] + 1] > ptr[first[g]]], np.int64)
+    new_a = sp.csr_array(a[:, first[keep]])
+    return new_a, np.asarray(new_w[keep], np.float64)
+
+
+def _undominated(a: sp.csr_array) -> NDArray[np.int64]:
+    """Rows of ``a`` not contained in another row (ties: the lowest index is kept)."""
+    d = a.astype(np.float32).toarray()
+    size = d.sum(axis=1)
+    inter = d @ d.T
+    n = d.shape[0]
+    idx = np.arange(n)
+    contained = inter >= size[:, None] - 0.5  # row i subset of row k
+    np.fill_diagonal(contained, False)
+    strict = contained & ((size[None, :] > size[:, None] + 0.5) | (idx[None, :] < idx[:, None]))
+    return np.flatnonzero(~strict.any(axis=1)).astype(np.int64)
+
+
+def reduce_problem(problem: CoverProblem, *, dominance: bool = True) -> Reduced:
+    """Steps 1-3 of :func:`solve_exact` (dominance only where ``beta == 0``)."""
+    a, w = _aggregate(problem.a, problem.w)
+    sites = np.arange(problem.n_sites, dtype=np.int64)
+    live = np.flatnonzero(np.diff(a.indptr) > 0)
+    a, sites = sp.csr_array(a[live]), sites[live]
+    if dominance and problem.beta == 0.0:
+        for _ in range(4):
+            keep = _undominated(a)
+            if keep.size == a.shape[0]:
+                break
+            a, sites = sp.csr_array(a[keep]), sites[keep]
+            a, w = _aggregate(a, w)
+    return Reduced(CoverProblem(a, w, problem.beta), sites)
+
+
+def _value(c: NDArray[np.float64], beta: float) -> NDArray[np.float64]:
+    out: NDArray[np.float64] = np.minimum(c, 1.0) + beta * (c >= 2.0)
+    return out
+
+
+def _marg(c: NDArray[np.float64], beta: float) -> NDArray[np.float64]:
+    """Gain of one more covering site at coverage counts ``c``."""
+    return np.where(c < 0.5, 1.0, np.where(c < 1.5, beta, 0.0))
+
+
+def _greedy_swap(
+    a: NDArray[np.float64], w: NDArray[np.float64], beta: float, p: int, max_passes: int = 50
+) -> NDArray[np.int64]:
+    n = a.shape[0]
+    c = np.zeros(a.shape[1])
+    chosen: list[int] = []
+    taken = np.zeros(n, bool)
+    for _ in range(min(p, n)):
+        gain = a @ (w * _marg(c, beta))
+        gain[taken] = -1.0
+        i = int(np.argmax(gain))
+        if gain[i] <= 1e-12:
+            break
+        chosen.append(i)
+        taken[i] = True
+        c += a[i]
+    for _ in range(max_passes):
+        if not chosen:
+            break
+        s = np.array(chosen)
+        cs = c[None, :] - a[s]  # (k, m): counts without each chosen site
+        loss = (w * (_value(c, beta)[None, :] - _value(cs, beta))).sum(axis=1)
+        gains = a @ (w[:, None] * _marg(cs, beta).T)  # (n, k)
+        gains[taken] = -np.inf
+        net = gains - loss[None, :]
+        flat = int(np.argmax(net))
+        i, r = divmod(flat, len(chosen))
+        total = float(w @ _value(c, beta))
+        if net[i, r] <= 1e-9 * max(total, 1.0):
+            break
+        out = chosen[r]
+        taken[out] = False
+        taken[i] = True
+        c += a[i] - a[out]
+        chosen[r] = i
+    return np.array(sorted(chosen), np.int64)
+
+
+def _model(
+    a: sp.csr_array, w: NDArray[np.float64], beta: float, p: int, binary_y: bool
+) -> tuple[object, int]:
+    """HiGHS model (maximise): columns x (n) then y1 (m) [then y2 (m)]."""
+    import highspy
+
+    n, m = a.shape
+    layers = 2 if beta > 0 else 1
+    h = quiet_highs()
+    # one thread everywhere: HiGHS's global scheduler refuses a later change of thread count
+    h.setOptionValue("threads", 1)
+    lp = highspy.HighsLp()
+    ncol = n + layers * m
+    lp.num_col_ = ncol
+    cost = [np.zeros(n), w] + ([beta * w] if layers == 2 else [])
+    lp.col_cost_ = np.concatenate(cost)
+    lp.col_lower_ = np.zeros(ncol)
+    lp.col_upper_ = np.ones(ncol)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    # rows: for each demand j, sum_layers y_j - sum_i a_ij x_i <= 0; then sum x <= p
+    at = sp.csr_array(a.T).astype(np.float64)
+    ylay = sp.hstack([sp.identity(m, format="csr")] * layers, format="csr")
+    cover = sp.hstack([-at, ylay], format="csr")
+    card = sp.csr_array((np.ones(n), (np.zeros(n, np.int64), np.arange(n))), shape=(1, ncol))
+    mat = sp.csr_array(sp.vstack([cover, card], format="csr"))
+    lp.num_row_ = m + 1
+    lp.row_lower_ = np.full(m + 1, -highspy.kHighsInf)
+    lp.row_upper_ = np.concatenate([np.zeros(m), [float(p)]])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = mat.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = mat.indices.astype(np.int32)
+    lp.a_matrix_.value_ = mat.data.astype(np.float64)
+    integ = highspy.HighsVarType.kInteger
+    cont = highspy.HighsVarType.kContinuous
+    lp.integrality_ = [integ] * n + [integ if binary_y else cont] * (layers * m)
+    h.passModel(lp)
+    return h, ncol
+
+
+def _run(
+    h: object, time_limit_s: float, start: NDArray[np.float64] | None
+) -> tuple[NDArray[np.float64], float, str]:
+    hh = h  # typed as object to keep highspy out of signatures
+    hh.setOptionValue("time_limit", float(time_limit_s))  # type: ignore[attr-defined]
+    hh.setOptionValue("mip_rel_gap", 1e-9)  # type: ignore[attr-defined]
+    if start is not None:
+        import highspy
+
+        sol = highspy.HighsSolution()
+        sol.col_value = start.tolist()
+        hh.setSolution(sol)  # type: ignore[attr-defined]
+    hh.run()  # type: ignore[attr-defined]
+    info = hh.getInfo()  # type: ignore[attr-defined]
+    status = hh.modelStatusToString(hh.getModelStatus())  # type: ignore[attr-defined]
+    x = np.asarray(hh.getSolution().col_value, np.float64)  # type: ignore[attr-defined]
+    bound = float(info.mip_dual_bound)
+    return x, bound, "optimal" if status == "Optimal" else "time_limit"
+
+
+def _finish(
+    problem: CoverProblem,
+    sites: NDArray[np.int64],
+    bound: float,
+    t0: float,
+    method: str,
+    status: str,
+    bound_s: float = 0.0,
+) -> PlanSolution:
+    sites = np.unique(sites.astype(np.int64))
+    obj = covered_weight(problem, sites.tolist())
+    if status == "optimal":
+        bound = max(bound, obj) if math.isfinite(bound) else obj
+    return PlanSolution(sites, obj, bound, time.perf_counter() - t0, method, status, bound_s)
+
+
+def solve_plain(problem: CoverProblem, p: int, *, time_limit_s: float = 60.0) -> PlanSolution:
+    """The plain MILP (module docstring), solved by HiGHS with relative gap 1e-9."""
+    _check(problem, p)
+    t0 = time.perf_counter()
+    n = problem.n_sites
+    h, _ = _model(problem.a, problem.w, problem.beta, p, binary_y=True)
+    x, bound, status = _run(h, time_limit_s, None)
+    sites = np.flatnonzero(x[:n] > 0.5) if x.size else np.zeros(0, np.int64)
+    return _finish(problem, sites, bound, t0, "plain", status)
+
+
+def solve_fast(problem: CoverProblem, p: int, *, lp_bound: bool = True) -> PlanSolution:
+    """Greedy + 1-swap on the reduced problem; ``bound`` from its LP relaxation."""
+    _check(problem, p)
+    t0 = time.perf_counter()
+    red = reduce_problem(problem, dominance=False)
+    a = red.problem.a.astype(np.float64).toarray()
+    local = _greedy_swap(a, red.problem.w, problem.beta, p)
+    sites = red.sites[local]
+    seconds = time.perf_counter() - t0
+    bound, bound_s = math.nan, 0.0
+    if lp_bound:
+        t1 = time.perf_counter()
+        bound = _lp_bound(red.problem, p)
+        bound_s = time.perf_counter() - t1
+    sol = _finish(problem, sites, bound, t0, "fast", "heuristic", bound_s)
+    return PlanSolution(
+        sol.sites, sol.objective, sol.bound, seconds, sol.method, sol.status, bound_s
+    )
+
+
+def _lp_bound(problem: CoverProblem, p: int) -> float:
+    h, ncol = _model(problem.a, problem.w, problem.beta, p, binary_y=False)
+    import highspy
+
+    h.changeColsIntegrality(  # type: ignore[attr-defined]
+        ncol,
+        np.arange(ncol, dtype=np.int32),
+        np.array([highspy.HighsVarType.kContinuous] * ncol),
+    )
+    h.run()  # type: ignore[attr-defined]
+    return float(h.getInfo().objective_function_value)  # type: ignore[attr-defined]
+
+
+def solve_exact(problem: CoverProblem, p: int, *, time_limit_s: float = 60.0) -> PlanSolution:
+    """shorad's exact method (module docstring): reduce, warm-start, prove."""
+    _check(problem, p)
+    t0 = time.perf_counter()
+    red = reduce_problem(problem, dominance=True)
+    rp = red.problem
+    n, m = rp.a.shape
+    k = min(p, n)
+    a_dense = rp.a.astype(np.float64).toarray()
+    local = _greedy_swap(a_dense, rp.w, rp.beta, k)
+    if n <= k:  # every useful site fits: take them all
+        return _finish(problem, red.sites, math.nan, t0, "exact", "optimal")
+    h, ncol = _model(rp.a, rp.w, rp.beta, k, binary_y=False)
+    start = np.zeros(ncol)
+    start[local] = 1.0
+    c = a_dense[local].sum(axis=0)
+    start[n : n + m] = np.minimum(c, 1.0)
+    if rp.beta > 0:
+        start[n + m :] = (c >= 2.0).astype(np.float64)
+    x, bound, status = _run(h, time_limit_s, start)
+    sites = red.sites[np.flatnonzero(x[:n] > 0.5)] if x.size else red.sites[local]
+    heur = red.sites[local]
+    if covered_weight(problem, heur.tolist()) > covered_weight(problem, sites.tolist()):
+        sites = heur
+    return _finish(problem, sites, bound, t0, "exact", status)

@@ -1,0 +1,136 @@
+"""Siting planner: solvers against brute force, LOS, errors, and the written scenario."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shorad.errors import ConfigError
+from shorad.plan import (
+    CoverProblem,
+    approach_demand,
+    compute_coverage,
+    cover_problem,
+    covered_weight,
+    roof_candidates,
+    solve_exact,
+    solve_fast,
+    solve_plain,
+)
+from shorad.plan.layout import planned_scenario, template_unit, unit_type
+from shorad.scenario import parse_scenario
+
+
+def _brute(problem: CoverProblem, p: int) -> float:
+    n = problem.n_sites
+    return max(
+        covered_weight(problem, list(c)) for c in itertools.combinations(range(n), min(p, n))
+    )
+
+
+@st.composite
+def problems(draw: Any) -> tuple[CoverProblem, int]:
+    n = draw(st.integers(2, 7))
+    m = draw(st.integers(1, 12))
+    seed = draw(st.integers(0, 2**31 - 1))
+    beta = draw(st.sampled_from([0.0, 0.5]))
+    rng = np.random.default_rng(seed)
+    a = rng.random((n, m)) < draw(st.floats(0.1, 0.6))
+    a[rng.integers(n), rng.integers(m)] = True
+    w = rng.integers(1, 10, m).astype(np.float64)
+    return CoverProblem(sp.csr_array(a), w, beta), draw(st.integers(1, n))
+
+
+@settings(max_examples=40, deadline=None)
+@given(problems())
+def test_exact_equals_brute_force_and_fast_never_beats_it(case: tuple[CoverProblem, int]) -> None:
+    problem, p = case
+    best = _brute(problem, p)
+    exact = solve_exact(problem, p, time_limit_s=10)
+    fast = solve_fast(problem, p, lp_bound=False)
+    assert exact.status == "optimal"
+    np.testing.assert_allclose(exact.objective, best, rtol=1e-9, atol=1e-9)
+    assert exact.bound >= best - 1e-6
+    assert fast.objective <= exact.objective + 1e-9
+    assert len(fast.sites) <= p
+    assert len(exact.sites) <= p
+
+
+def test_plain_model_agrees_with_exact() -> None:
+    rng = np.random.default_rng(3)
+    a = sp.csr_array(rng.random((12, 30)) < 0.2)
+    problem = CoverProblem(a, rng.random(30), 0.0)
+    np.testing.assert_allclose(
+        solve_plain(problem, 3).objective, solve_exact(problem, 3).objective, rtol=1e-9
+    )
+
+
+def test_impossible_requests_raise_config_error() -> None:
+    problem = CoverProblem(sp.csr_array(np.eye(3, dtype=bool)), np.ones(3))
+    with pytest.raises(ConfigError, match="only 3 candidate sites"):
+        solve_exact(problem, 4)
+    blind = CoverProblem(sp.csr_array(np.zeros((3, 4), bool)), np.ones(4))
+    with pytest.raises(ConfigError, match="no candidate site covers"):
+        solve_fast(blind, 2)
+
+
+@pytest.fixture(scope="module")
+def small_plan(small_spec: Any, small_scenario_data: dict[str, Any]) -> Any:
+    data = small_scenario_data
+    template = template_unit(data, None)
+    utype = unit_type(data, template, small_spec, max_range_m=300.0)
+    cand = roof_candidates(
+        small_spec.world, small_spec.assets.aim_m[:, :2], within_m=250.0, grid_m=None
+    )
+    demand = approach_demand(small_spec, rings_m=(100.0, 250.0), n_bearings=12)
+    cov = compute_coverage(small_spec.world, cand, demand, utype)
+    return data, template, utype, cand, demand, cov
+
+
+@pytest.fixture(scope="module")
+def small_scenario_data() -> dict[str, Any]:
+    from shorad.testing import small_scenario
+
+    return small_scenario()
+
+
+def test_los_blocked_pairs_never_covered(small_spec: Any, small_plan: Any) -> None:
+    _, _, utype, cand, demand, cov = small_plan
+    assert cov.los_blocked_pairs > 0
+    for mat in (cov.seen, cov.engage):
+        coo = mat.tocoo()
+        clear = small_spec.world.los(cand.pos_m[coo.row], demand.pos_m[coo.col])
+        assert clear.all()
+    problem = cover_problem(cov, demand, utype, "layered")
+    assert problem.a.shape[1] == 2 * len(demand)
+
+
+def test_written_scenario_validates_and_runs(
+    small_spec: Any, small_plan: Any, tmp_path: Path
+) -> None:
+    import yaml
+
+    from shorad.api import run
+    from shorad.scenario import load_scenario
+
+    data, template, utype, cand, demand, cov = small_plan
+    problem = cover_problem(cov, demand, utype, "backup")
+    sol = solve_exact(problem, 2, time_limit_s=10)
+    assert 1 <= len(sol.sites) <= 2
+    out = planned_scenario(copy.deepcopy(data), small_spec, cand, sol.sites, template)
+    path = tmp_path / "planned.yaml"
+    path.write_text(yaml.safe_dump(out, sort_keys=False), encoding="utf-8")
+    spec = load_scenario(path)
+    assert len(spec.units) == len(sol.sites)
+    np.testing.assert_allclose(spec.units.pos_m, cand.pos_m[sol.sites], atol=0.5)
+    short = parse_scenario({**out, "duration_s": 60})
+    summary = run(short, 1)
+    assert summary.totals["threats"] == small_spec.n_threats
