@@ -52,7 +52,7 @@ def intercept_time(
     disc = np.where(
         disc < 0.0, np.where(disc > -1e-12 * (b * b + np.abs(4.0 * a * c)), 0.0, disc), disc
     )
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         sq = np.sqrt(np.where(disc >= 0.0, disc, np.nan))
         r1 = (-b - sq) / (2.0 * a)
         r2 = (-b + sq) / (2.0 * a)
