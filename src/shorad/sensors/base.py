@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +34,7 @@ __all__ = [
     "RANGE",
     "RANGE_RATE",
     "Detections",
+    "MountedSensor",
     "Sensor",
     "Targets",
     "cartesian_from_polar",
@@ -281,6 +282,52 @@ class Sensor(Protocol):
         """One scan against ``targets``; ``visibility`` is this sensor's row of
         :func:`visible_from` when computed for several sensors at once."""
         ...
+
+
+class _SensorConfig(Protocol):
+    @property
+    def scan_period_s(self) -> float: ...
+
+    @property
+    def max_range_m(self) -> float: ...
+
+
+ConfigT = TypeVar("ConfigT", bound=_SensorConfig)
+
+
+class MountedSensor(Generic[ConfigT]):
+    """What every sensor type shares: its configuration, unit index and mount position.
+
+    Parameters
+    ----------
+    config : a sensor configuration (with ``scan_period_s`` and ``max_range_m``)
+    sensor_id : int
+        Index of the unit carrying it (written into every detection).
+    pos_m : (3,) float64
+        Sensor position, ENU metres.
+    """
+
+    __slots__ = ("config", "pos_m", "sensor_id")
+
+    def __init__(self, config: ConfigT, sensor_id: int, pos_m: NDArray[np.float64]) -> None:
+        self.config = config
+        self.sensor_id = int(sensor_id)
+        self.pos_m = np.asarray(pos_m, np.float64)
+
+    @property
+    def scan_period_s(self) -> float:
+        """Time between scans (s)."""
+        return float(self.config.scan_period_s)
+
+    @property
+    def max_range_m(self) -> float:
+        """Instrumented range (m)."""
+        return float(self.config.max_range_m)
+
+    @property
+    def revisit_s(self) -> float:
+        """Time between looks at the same target (s): the scan period unless overridden."""
+        return self.scan_period_s
 
 
 class _Placed(Protocol):

@@ -50,6 +50,7 @@ from shorad.sensors.base import (
     N_MEAS,
     RANGE,
     Detections,
+    MountedSensor,
     Targets,
     visible_from,
     wrap_2pi,
@@ -133,7 +134,7 @@ def eoir_detection_probability(
     return np.where(r <= cfg.max_range_m, pd, 0.0)
 
 
-class EoirSensor:
+class EoirSensor(MountedSensor[EoirConfig]):
     """One EO/IR sensor at a fixed ENU position.
 
     Parameters
@@ -145,22 +146,7 @@ class EoirSensor:
         Sensor position, ENU metres.
     """
 
-    __slots__ = ("config", "pos_m", "sensor_id")
-
-    def __init__(self, config: EoirConfig, sensor_id: int, pos_m: NDArray[np.float64]) -> None:
-        self.config = config
-        self.sensor_id = int(sensor_id)
-        self.pos_m = np.asarray(pos_m, np.float64)
-
-    @property
-    def scan_period_s(self) -> float:
-        """Time per look (s)."""
-        return self.config.scan_period_s
-
-    @property
-    def max_range_m(self) -> float:
-        """Instrumented range (m)."""
-        return self.config.max_range_m
+    __slots__ = ()
 
     @property
     def revisit_s(self) -> float:

@@ -44,6 +44,7 @@ from shorad.geo import World
 from shorad.sensors.base import (
     CLUTTER_ID,
     Detections,
+    MountedSensor,
     Targets,
     visible_from,
     with_unmeasured,
@@ -170,7 +171,7 @@ def detection_probability(
     return pd
 
 
-class Radar:
+class Radar(MountedSensor[RadarConfig]):
     """One radar at a fixed ENU position.
 
     Parameters
@@ -182,28 +183,11 @@ class Radar:
         Antenna position, ENU metres.
     """
 
-    __slots__ = ("_R", "config", "pos_m", "sensor_id")
+    __slots__ = ("_R",)
 
     def __init__(self, config: RadarConfig, sensor_id: int, pos_m: NDArray[np.float64]) -> None:
-        self.config = config
-        self.sensor_id = int(sensor_id)
-        self.pos_m = np.asarray(pos_m, np.float64)
+        super().__init__(config, sensor_id, pos_m)
         self._R = config.R
-
-    @property
-    def scan_period_s(self) -> float:
-        """Time between scans (s)."""
-        return self.config.scan_period_s
-
-    @property
-    def max_range_m(self) -> float:
-        """Instrumented range (m)."""
-        return self.config.max_range_m
-
-    @property
-    def revisit_s(self) -> float:
-        """Time between looks at the same target (s): the scan period."""
-        return self.config.scan_period_s
 
     def single_look_pd(
         self, z: NDArray[np.float64], rcs_dbsm: NDArray[np.float64], emits: NDArray[np.bool_]

@@ -26,6 +26,7 @@ from shorad.sensors.base import (
     CLUTTER_ID,
     N_MEAS,
     Detections,
+    MountedSensor,
     Targets,
     polar_from_cartesian,
     visible_from,
@@ -69,7 +70,7 @@ class RfConfig:
     false_alarms_per_scan: float = 0.0
 
 
-class RfSensor:
+class RfSensor(MountedSensor[RfConfig]):
     """One RF direction finder at a fixed ENU position.
 
     Parameters
@@ -81,27 +82,7 @@ class RfSensor:
         Antenna position, ENU metres.
     """
 
-    __slots__ = ("config", "pos_m", "sensor_id")
-
-    def __init__(self, config: RfConfig, sensor_id: int, pos_m: NDArray[np.float64]) -> None:
-        self.config = config
-        self.sensor_id = int(sensor_id)
-        self.pos_m = np.asarray(pos_m, np.float64)
-
-    @property
-    def scan_period_s(self) -> float:
-        """Time between scans (s)."""
-        return self.config.scan_period_s
-
-    @property
-    def max_range_m(self) -> float:
-        """Instrumented range (m)."""
-        return self.config.max_range_m
-
-    @property
-    def revisit_s(self) -> float:
-        """Time between looks at the same target (s): the scan period."""
-        return self.config.scan_period_s
+    __slots__ = ()
 
     @property
     def requires_los(self) -> bool:
