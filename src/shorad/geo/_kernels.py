@@ -65,6 +65,7 @@ def _building_hit(
     tol_s = tol * len_xy
     n1 = 0
     n2 = 0
+    degenerate = False
     for e in range(edge_start[k], edge_start[k + 1]):
         px = edges[e, 0] - ax
         py = edges[e, 1] - ay
@@ -74,8 +75,10 @@ def _building_hit(
         sq = dx * qy - dy * qx
         if abs(sp) <= tol_s:
             sp = 0.0
+            degenerate = True
         if abs(sq) <= tol_s:
             sq = 0.0
+            degenerate = True
         c1 = (sp > 0.0) != (sq > 0.0)
         c2 = (sp >= 0.0) != (sq >= 0.0)
         if c1 or c2:
@@ -96,6 +99,29 @@ def _building_hit(
     if n1 == 0 or n2 == 0:
         return math.inf
     _sort_values(buf1, n1)
+    if not degenerate:
+        # no vertex on the line: both rules give the same crossings (buf1 == buf2), and the
+        # event sweep below reduces to the pairs (buf1[2i], buf1[2i + 1]), merged where one
+        # pair ends exactly where the next starts (starts sort before ends at equal t)
+        i = 0
+        while i + 1 < n1:
+            s0: float = buf1[i]
+            s1: float = buf1[i + 1]
+            i += 2
+            while i + 1 < n1 and buf1[i] == s1:
+                s1 = buf1[i + 1]
+                i += 2
+            u = max(s0, 0.0)
+            v = min(s1, 1.0)
+            if (v - u) * len_xy > tol:
+                zu = az + u * dz
+                zv = az + v * dz
+                if zu < hcut:
+                    return u
+                if zv < hcut:
+                    th = (hcut - az) / dz
+                    return float(min(max(th, u), v))
+        return math.inf
     _sort_values(buf2, n2)
     m = 0
     for i in range(n1):
