@@ -134,3 +134,39 @@ def test_written_scenario_validates_and_runs(
     short = parse_scenario({**out, "duration_s": 60})
     summary = run(short, 1)
     assert summary.totals["threats"] == small_spec.n_threats
+
+
+@settings(max_examples=40, deadline=None)
+@given(problems())
+def test_simple_bound_is_an_upper_bound(case: tuple[CoverProblem, int]) -> None:
+    from shorad.plan.solve import simple_bound
+
+    problem, p = case
+    assert simple_bound(problem, p) >= _brute(problem, p) - 1e-9
+
+
+def test_full_cover_drops_only_implied_demand() -> None:
+    from shorad.plan.solve import _full_cover, _implied_demand
+
+    # column 1's sites {0, 1} include column 0's {0}: covering 0 implies covering 1
+    a = sp.csr_array(np.array([[1, 1, 0], [0, 1, 1], [0, 0, 1]], bool))
+    assert _implied_demand(a).tolist() == [0, 2]
+    cover = _full_cover(a, 2, 5.0)
+    assert cover is not None
+    assert len(cover) <= 2
+    c = a.astype(np.float64).T @ np.isin(np.arange(3), cover).astype(np.float64)
+    assert (c >= 1).all()
+    assert _full_cover(sp.csr_array(np.eye(4, dtype=bool)), 3, 5.0) is None
+
+
+def test_exact_proves_full_coverage_without_the_covering_milp() -> None:
+    # six sites, two of them ({0, 3}) cover all; greedy takes the heavy site 5 first
+    a = np.zeros((6, 8), bool)
+    a[0, :4] = a[3, 4:] = True
+    a[5, 2:6] = True
+    a[1, [0, 1]] = a[2, [6, 7]] = a[4, [1, 6]] = True
+    problem = CoverProblem(sp.csr_array(a), np.ones(8), 0.0)
+    sol = solve_exact(problem, 2, time_limit_s=10)
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(8.0)
+    assert sol.bound == pytest.approx(8.0)

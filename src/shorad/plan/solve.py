@@ -11,7 +11,16 @@
      another's (ties: keep the lower index) never needs to be chosen; repeat 2-3 until stable;
   4. demand variables continuous in [0, 1] (integral at any optimum once ``x`` is), only
      the site variables are binary;
-  5. warm start from :func:`solve_fast`, whose value is also a cut-off; relative gap 1e-9.
+  5. the heuristic of :func:`solve_fast`; if it reaches the combinatorial bound of
+     :func:`simple_bound` (all coverable weight, or the ``p`` heaviest sites), it is optimal
+     and HiGHS is not called;
+  6. (``beta = 0``) otherwise, can ``p`` sites cover every coverable point? A minimum
+     set-cover MILP, reduced first by set-cover dominance: a demand point
+     whose covering sites include all of another point's is implied and dropped (the valid
+     direction for covering all; for maximal covering no demand point can be dropped this
+     way), then dominated sites again. A cover found is optimal (it reaches bound (a)); a
+     proof that none exists, or a quarter of the time limit spent, moves on;
+  7. otherwise warm start from the heuristic; relative gap 1e-9.
 
 * :func:`solve_fast`: greedy (every site's marginal gain from one dense product per step),
   then best-improvement 1-swap (the gain of every exchange of a chosen site for an unchosen
@@ -33,7 +42,17 @@ from shorad._highs import quiet_highs
 from shorad.errors import ConfigError
 from shorad.plan.coverage import CoverProblem, covered_weight
 
-__all__ = ["PlanSolution", "reduce_problem", "solve_exact", "solve_fast", "solve_plain"]
+__all__ = [
+    "PlanSolution",
+    "reduce_problem",
+    "simple_bound",
+    "solve_exact",
+    "solve_fast",
+    "solve_plain",
+]
+
+# a heuristic value within this relative tolerance of a proven bound counts as optimal
+_REL_TOL = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +168,85 @@ def reduce_problem(problem: CoverProblem, *, dominance: bool = True) -> Reduced:
             a, sites = sp.csr_array(a[keep]), sites[keep]
             a, w = _aggregate(a, w)
     return Reduced(CoverProblem(a, w, problem.beta), sites)
+
+
+def simple_bound(problem: CoverProblem, p: int) -> float:
+    """An upper bound on the optimum that needs no LP.
+
+    The smaller of (a) the weight of every demand point as covered as it can be
+    (``w_j`` if a site covers it, ``+ beta w_j`` if two do) and (b) for ``beta <= 1``, the sum
+    of the ``p`` largest site weights ``sum_j a_ij w_j`` (valid because
+    ``min(c, 1) + beta [c >= 2] <= c`` for integer ``c >= 0``). (a) is the optimum whenever
+    ``p`` sites can cover everything; (b) is the optimum for ``p = 1``.
+    """
+    a = sp.csr_array(problem.a)
+    w = np.asarray(problem.w, np.float64)
+    deg = np.bincount(a.indices, minlength=a.shape[1])
+    best = float(w @ ((deg >= 1) + problem.beta * (deg >= 2)))
+    if problem.beta <= 1.0 and a.shape[0] > 0:
+        site_w = np.sort(a.astype(np.float64) @ w)[::-1]
+        best = min(best, float(site_w[: max(p, 0)].sum()))
+    return best
+
+
+def _reaches(value: float, bound: float) -> bool:
+    return value >= bound - _REL_TOL * max(abs(bound), 1.0)
+
+
+def _implied_demand(a: sp.csr_array) -> NDArray[np.int64]:
+    """Columns of ``a`` not implied by another: ``k`` is implied by ``j`` when every row
+    covering ``j`` also covers ``k`` (ties: the lowest index is kept). Set cover only."""
+    d = a.astype(np.float32).toarray()
+    size = d.sum(axis=0)
+    inter = d.T @ d
+    idx = np.arange(d.shape[1])
+    sup = inter >= size[None, :] - 0.5  # sup[k, j]: column j's rows within column k's
+    np.fill_diagonal(sup, False)
+    strict = sup & ((size[:, None] > size[None, :] + 0.5) | (idx[:, None] > idx[None, :]))
+    return np.flatnonzero(~strict.any(axis=1)).astype(np.int64)
+
+
+def _full_cover(a: sp.csr_array, p: int, time_limit_s: float) -> NDArray[np.int64] | None:
+    """Rows of ``a``, at most ``p``, covering every non-empty column; None if not found."""
+    import highspy
+
+    sites = np.arange(a.shape[0], dtype=np.int64)
+    a = sp.csr_array(a[:, np.flatnonzero(np.bincount(a.indices, minlength=a.shape[1]))])
+    for _ in range(8):
+        shape = a.shape
+        a = sp.csr_array(a[:, _implied_demand(a)])
+        rows = _undominated(a)
+        a, sites = sp.csr_array(a[rows]), sites[rows]
+        if a.shape == shape:
+            break
+    n, m = a.shape
+    if n <= p:
+        return sites
+    h = quiet_highs()
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.col_cost_ = np.ones(n)
+    lp.col_lower_ = np.zeros(n)
+    lp.col_upper_ = np.ones(n)
+    at = sp.csr_array(a.T).astype(np.float64)
+    mat = sp.csr_array(at)  # minimum cover (no cardinality row: HiGHS is faster without)
+    lp.num_row_ = m
+    lp.row_lower_ = np.ones(m)
+    lp.row_upper_ = np.full(m, highspy.kHighsInf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = mat.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = mat.indices.astype(np.int32)
+    lp.a_matrix_.value_ = mat.data.astype(np.float64)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    h.passModel(lp)
+    h.run()
+    if h.getInfo().primal_solution_status != 2:  # no feasible solution
+        return None
+    x = np.asarray(h.getSolution().col_value, np.float64)
+    chosen = sites[np.flatnonzero(x > 0.5)]
+    return chosen if chosen.size <= p else None
 
 
 def _value(c: NDArray[np.float64], beta: float) -> NDArray[np.float64]:
@@ -297,7 +395,9 @@ def solve_fast(problem: CoverProblem, p: int, *, lp_bound: bool = True) -> PlanS
     bound, bound_s = math.nan, 0.0
     if lp_bound:
         t1 = time.perf_counter()
-        bound = _lp_bound(red.problem, p)
+        bound = simple_bound(red.problem, p)
+        if not _reaches(covered_weight(problem, sites.tolist()), bound):
+            bound = min(bound, _lp_bound(red.problem, p))
         bound_s = time.perf_counter() - t1
     sol = _finish(problem, sites, bound, t0, "fast", "heuristic", bound_s)
     return PlanSolution(
@@ -330,6 +430,17 @@ def solve_exact(problem: CoverProblem, p: int, *, time_limit_s: float = 60.0) ->
     local = _greedy_swap(a_dense, rp.w, rp.beta, k)
     if n <= k:  # every useful site fits: take them all
         return _finish(problem, red.sites, math.nan, t0, "exact", "optimal")
+    heur = red.sites[local]
+    cheap = simple_bound(rp, k)
+    if _reaches(covered_weight(problem, heur.tolist()), cheap):
+        return _finish(problem, heur, cheap, t0, "exact", "optimal")
+    if rp.beta == 0.0:
+        cover = _full_cover(rp.a, k, time_limit_s / 4)
+        if cover is not None and _reaches(
+            covered_weight(problem, red.sites[cover].tolist()), cheap
+        ):
+            return _finish(problem, red.sites[cover], cheap, t0, "exact", "optimal")
+        time_limit_s = max(time_limit_s - (time.perf_counter() - t0), 0.1)
     h, ncol = _model(rp.a, rp.w, rp.beta, k, binary_y=False)
     start = np.zeros(ncol)
     start[local] = 1.0
@@ -338,8 +449,8 @@ def solve_exact(problem: CoverProblem, p: int, *, time_limit_s: float = 60.0) ->
     if rp.beta > 0:
         start[n + m :] = (c >= 2.0).astype(np.float64)
     x, bound, status = _run(h, time_limit_s, start)
-    sites = red.sites[np.flatnonzero(x[:n] > 0.5)] if x.size else red.sites[local]
-    heur = red.sites[local]
+    sites = red.sites[np.flatnonzero(x[:n] > 0.5)] if x.size else heur
+    bound = min(bound, cheap) if math.isfinite(bound) else cheap
     if covered_weight(problem, heur.tolist()) > covered_weight(problem, sites.tolist()):
         sites = heur
     return _finish(problem, sites, bound, t0, "exact", status)
