@@ -117,11 +117,11 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
     units = spec.units
     # sensor j of unit u draws from stream ("sensors", u + j * SENSOR_STREAM_STRIDE): the
     # first sensor keeps the stream the unit's radar always had
-    radars: list[tuple[int, Sensor, np.random.Generator, int, int]] = []
+    mounted: list[tuple[int, Sensor, np.random.Generator, int, int]] = []
     for u in range(len(units)):
         for j, cfg in enumerate(units.sensors_of(u)):
             every = max(1, round(cfg.scan_period_s / dt))
-            radars.append(
+            mounted.append(
                 (
                     u,
                     make_sensor(cfg, u, units.pos_m[u]),
@@ -247,7 +247,7 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
         # 4. sensors and tracking
         truth = truth_at(plan, t, killed)
         alive = np.flatnonzero(truth.alive)
-        due = [r for r in radars if k % r[3] == r[4]]
+        due = [r for r in mounted if k % r[3] == r[4]]
         if due:
             ok, z_true = visible_from([r[1] for r in due], world, truth.pos_m[alive])
             targets = Targets(
@@ -274,11 +274,11 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
                     )
                 )
             for tid in step.confirmed_ids.tolist():
-                row = int(np.flatnonzero(tracks.track_id == tid)[0])
+                at = int(np.flatnonzero(tracks.track_id == tid)[0])
                 rec.record(
                     EventKind.TRACK_CONFIRMED,
                     t,
-                    pos_m=tracks.x[row, :3],
+                    pos_m=tracks.x[at, :3],
                     track_id=tid,
                     threat_id=label.get(tid, -1),
                 )
