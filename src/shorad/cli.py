@@ -27,8 +27,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# emoji=False: "bundled:monaco" must not become a flag
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 log = logging.getLogger("shorad")
 
 EXIT_BAD_INPUT = 2
@@ -195,7 +196,8 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML)
     )
     console.print(f"  assets: {', '.join(map(str, spec.assets.asset_id))}")
     console.print(
-        f"  units: {len(spec.units)} ({sum(r is not None for r in spec.units.radar)} radars, "
+        f"  units: {len(spec.units)} "
+        f"({sum(len(spec.units.sensors_of(u)) for u in range(len(spec.units)))} sensors, "
         f"{len(spec.effectors)} effectors)"
     )
     console.print(
