@@ -42,6 +42,7 @@ def test_validate_ok_and_bad(scenario_file: Path, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "OK" in res.output
     assert "8 threats" in res.output
+    assert "bundled:monaco" in res.output  # not rendered as an emoji flag
     bad = yaml.safe_load(scenario_file.read_text())
     bad["units"][0]["mast_ft"] = 10
     p = tmp_path / "bad.yaml"
