@@ -155,3 +155,18 @@ def test_cli_prints_one_json_line(tmp_path: Path) -> None:
     assert out["bound"] <= out["surviving_value"] + 1e-9
     res = CliRunner().invoke(app, ["wta", str(tmp_path / "nope.txt")])
     assert res.exit_code == 2
+
+
+def test_vlns_round_with_second_slots_never_worsens() -> None:
+    from shorad.c2.wta import _assignment_construction, _vlns_round
+
+    g = np.random.default_rng(3)
+    inst = WtaInstance.create(g.uniform(1, 100, 12), g.uniform(0.05, 0.9, (6, 12)), 3)
+    x = _assignment_construction(inst)
+    f = surviving_value(inst, x)
+    for _ in range(20):  # 18 units on 12 targets: second slots are offered
+        x = _vlns_round(inst, x, g)
+        check_feasible(inst, x)
+        f_new = surviving_value(inst, x)
+        assert f_new <= f * (1 + 1e-12)
+        f = f_new

@@ -416,6 +416,9 @@ def _from_units(
 _BIG = 1e18
 _VLNS_BATCH = 100_000
 """Most units lifted in one very-large-neighbourhood round."""
+_SECOND_SLOTS = 0.1
+"""Share of targets (at least 25) offered a second lifted unit in a round when units
+outnumber targets."""
 
 
 def _assignment_construction(inst: WtaInstance) -> NDArray[np.int64]:
@@ -452,7 +455,10 @@ def _vlns_round(
     unit (chosen at random) is lifted; with the rest fixed,
     target ``j`` survives with ``s_j`` and taking lifted unit ``u`` makes it ``s_j q_uj``.
     Allowing at most one lifted unit per target makes the best reassignment a linear
-    assignment problem (a very large neighbourhood, after Ahuja et al. 2007).
+    assignment problem (a very large neighbourhood, after Ahuja et al. 2007). When units
+    outnumber targets, the ``_SECOND_SLOTS`` share of targets with the largest ``s_j`` get a
+    second column, priced conservatively (see below) so that a round never makes ``x``
+    worse.
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -471,12 +477,30 @@ def _vlns_round(
     s = inst.value * np.exp(-np.sum(a * fixed, axis=0))
     room = fixed.sum(axis=0) < inst.capacity
     lt = ut[lifted]
-    cost = s[None, :] * (np.exp(-a[lt]) - 1.0)  # change of surviving value (<= 0)
+    q = np.exp(-a[lt])
+    cost = s[None, :] * (q - 1.0)  # change of surviving value (<= 0)
     feasible = (inst.p[lt] > 0) & room[None, :]
     cost = np.where(feasible, cost, _BIG)
+    t = cost.shape[1]
+    colmap = np.arange(t)
+    n_second = max(int(_SECOND_SLOTS * t), min(t, 25)) if ut.size > t else 0
+    load = fixed.sum(axis=0)
+    room2 = load + 2 <= inst.capacity
+    n_second = min(n_second, int(room2.sum()))
+    if n_second > 0:
+        # more units than targets: a second slot on the most valuable targets. Priced as if
+        # the first lifted unit there were the strongest lifted one (smallest q), it never
+        # overstates the gain: s_j q_u (q_v - 1) <= s_j q_min (q_v - 1) for any first u, so
+        # the true value after the round is at most the assignment's, which is at most now.
+        ex = np.argpartition(-np.where(room2, s, -1.0), n_second - 1)[:n_second]
+        q_min = np.min(np.where(inst.p[lt][:, ex] > 0, q[:, ex], 1.0), axis=0)
+        second = (s[ex] * q_min)[None, :] * (q[:, ex] - 1.0)
+        second = np.where(feasible[:, ex] & room2[None, ex], second, _BIG)
+        cost = np.concatenate([cost, second], axis=1)
+        colmap = np.concatenate([colmap, ex])
     rows, cols = linear_sum_assignment(cost)
     new_tg = tg.copy()
-    new_tg[lifted[rows]] = cols
+    new_tg[lifted[rows]] = colmap[cols]
     return _from_units(inst, ut, new_tg)
 
 
