@@ -7,6 +7,8 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -133,6 +135,24 @@ def _print_summary(summary: Any, out: Path | None, wall_s: float) -> None:
         console.print(f"wrote {out}/summary.json, events.parquet, report.html")
 
 
+@contextmanager
+def _staged_out(out: Path) -> Iterator[Path]:
+    """A fresh folder beside ``out`` to write into; its files replace ``out``'s on success.
+
+    A failure (or Ctrl-C) while writing leaves ``out`` exactly as it was and no temporary
+    folder behind.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        yield tmp
+        out.mkdir(parents=True, exist_ok=True)
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _run_and_write(spec: Any, seed: int | None, out: Path, report: bool) -> None:
     from shorad.analysis import write_events_parquet
     from shorad.api import run_full
@@ -140,11 +160,8 @@ def _run_and_write(spec: Any, seed: int | None, out: Path, report: bool) -> None
     t0 = time.perf_counter()
     summary, result = run_full(spec, seed)
     wall = time.perf_counter() - t0
-    # Write everything to a fresh folder beside `out`, then swap the files in: a failed run
-    # never leaves `out` half-written or loses what was there.
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    # a failed run never leaves `out` half-written or loses what was there
+    with _staged_out(out) as tmp:
         (tmp / "summary.json").write_text(summary.to_json(), encoding="utf-8")
         write_events_parquet(
             result.events,
@@ -156,11 +173,6 @@ def _run_and_write(spec: Any, seed: int | None, out: Path, report: bool) -> None
             from shorad.report import write_report
 
             write_report(spec, summary, result, tmp / "report.html")
-        out.mkdir(parents=True, exist_ok=True)
-        for f in sorted(tmp.iterdir()):
-            os.replace(f, out / f.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     _print_summary(summary, out, wall)
 
 
@@ -623,15 +635,8 @@ def coverage(
         raise _fail(exc, EXIT_BAD_INPUT) from None
     wall = time.perf_counter() - t0
     out = out or Path("out") / spec.name / "coverage"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with _staged_out(out) as tmp:
         files = write_coverage(tmp, spec, sc)
-        out.mkdir(parents=True, exist_ok=True)
-        for f in files:
-            os.replace(f, out / f.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     cov = sc.coverage
     console.print(
         f"[bold]{spec.name}[/]: {sc.n_sensors} sensors vs {sc.target.name}, "
@@ -793,9 +798,7 @@ def plan(
         "extra_columns": int(base),
     }
     out = out or Path("out") / spec.name / "plan"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with _staged_out(out) as tmp:
         (tmp / "sites.geojson").write_text(
             json.dumps(sites_geojson(spec, cand, chosen, alone), indent=1), encoding="utf-8"
         )
@@ -815,11 +818,6 @@ def plan(
                     tick=lambda: bar.advance(t_r),
                 )
         (tmp / "plan.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
-        out.mkdir(parents=True, exist_ok=True)
-        for f in tmp.iterdir():
-            os.replace(f, out / f.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     console.print(
         f"[bold]{spec.name}[/]: {units} x {utype.name} on {len(cand)} candidates, "
         f"{len(demand)} demand points; {sol.method} {sol.status}: covered {sol.objective:.2f} "
