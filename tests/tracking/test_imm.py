@@ -13,10 +13,11 @@ from numpy.testing import assert_allclose
 from shorad.analysis.mtt_metrics import score_files
 from shorad.errors import ConfigError
 from shorad.tracking.benchfile import generate_scenario, track_file, write_jsonl
-from shorad.tracking.imm import imm_combine, imm_mix, imm_predict, imm_update
+from shorad.tracking.imm import imm_combine, imm_mix, imm_models, imm_predict, imm_update
 from shorad.tracking.linear import cv_process_noise, cv_transition, kf_predict, kf_update
 from shorad.tracking.motion import (
     MotionModel,
+    carried_components,
     ct_jacobian,
     ct_transition,
     nca_process_noise,
@@ -190,8 +191,10 @@ def test_predict_model_spd_for_every_kind() -> None:
         ({"imm_modes": ()}, "imm_modes"),
         ({"imm_switch": ((0.5, 0.6), (0.5, 0.5)), "imm_modes": ("ncv", "ct")}, "imm_switch"),
         ({"imm_p_stay": 1.5}, "imm_p_stay"),
+        ({"imm_sojourn_s": (1.0, 2.0)}, "imm_sojourn_s"),
+        ({"imm_sojourn_s": (1.0, 0.0, 2.0)}, "imm_sojourn_s"),
     ],
-    ids=["bad-mode", "no-mode", "rows", "p-stay"],
+    ids=["bad-mode", "no-mode", "rows", "p-stay", "sojourn-len", "sojourn-zero"],
 )
 def test_imm_config_validation(kw: dict, field: str) -> None:
     with pytest.raises(ConfigError, match=field):
@@ -231,3 +234,57 @@ def test_cli_track_imm(tmp_path: Path) -> None:
     )
     assert r.exit_code == 0, r.output
     assert out.read_text().count("\n") == 11
+
+
+def test_sojourn_switching_follows_the_scan_period() -> None:
+    cfg = MttConfig(imm_modes=("ncv", "ncvh"), imm_sojourn_s=(10.0, 4.0))
+    p1, p2 = cfg.switching(0.5), cfg.switching(1.0)
+    assert_allclose(p1.sum(axis=1), 1.0)
+    assert_allclose(p1 @ p1, p2, atol=1e-12)  # Chapman-Kolmogorov
+    # Two models: P(stay) = (b + a exp(-(a + b) T)) / (a + b), a, b the leaving rates.
+    a, b = 0.1, 0.25
+    assert_allclose(p1[0, 0], (b + a * np.exp(-(a + b) * 0.5)) / (a + b))
+    assert_allclose(cfg.switching(0.0), np.eye(2), atol=1e-12)
+    models = imm_models(cfg)
+    assert [m.kind for m in models] == ["ncv", "ncv"]
+    assert models[1].q == cfg.imm_ncvh_q_m2ps3
+
+
+def test_unequal_mixing_keeps_the_turn_rate_of_the_ct_model() -> None:
+    rng = np.random.default_rng(5)
+    mu, x, p = _rand_imm(rng, 3, 3, 2)
+    models = (MotionModel("ncv", 0.5), MotionModel("nca", 1.0), MotionModel("ct", 0.5, 0.1))
+    x[:, 0, 4:] = 0.0  # NCV: a and omega reset to zero
+    x[:, 2, 4:6] = 0.0  # CT: a reset
+    x[:, 2, 6] = 0.4
+    mu[:] = [0.98, 0.01, 0.01]
+    pi = MttConfig().switching()
+    carried = np.stack([carried_components(m, 2) for m in models])
+    _, x_zero, _ = imm_mix(mu, x, p, pi)
+    c, x0, p0 = imm_mix(mu, x, p, pi, carried)
+    assert np.all(np.abs(x_zero[:, 2, 6]) < 0.1)  # the reset zeros swamp the turn rate
+    assert_allclose(x0[:, 2, 6], 0.4)  # only CT carries omega
+    assert_allclose(x0[:, 1, 4:6], x[:, 1, 4:6])  # only NCA carries a
+    # [p, v] are mixed as usual.
+    _, x_ref, _ = imm_mix(mu, x, p, pi)
+    assert_allclose(x0[:, :, :4], x_ref[:, :, :4])
+    assert np.linalg.eigvalsh(p0).min() > 0.0
+    assert_allclose(c.sum(axis=1), 1.0)
+
+
+def test_imm_tracker_with_ncv_pair_and_unequal_mixing(tmp_path: Path) -> None:
+    meas, truth = generate_scenario(6, rng=np.random.default_rng(6), seed=6, scans=20)
+    write_jsonl(tmp_path / "s.meas.jsonl", meas)
+    write_jsonl(tmp_path / "s.truth.jsonl", truth)
+    scores = {}
+    settings_ = {
+        "gnn": ("gnn", {}),
+        "pair": ("imm-gnn", {"imm_modes": ("ncv", "ncvh"), "imm_sojourn_s": (10.0, 10.0)}),
+        "um": ("imm-jpda", {"imm_unequal_mixing": True}),
+    }
+    for name, (m, kw) in settings_.items():
+        out = tmp_path / f"{name}.tracks.jsonl"
+        track_file(tmp_path / "s.meas.jsonl", out, m, **kw)
+        scores[name] = score_files(tmp_path / "s.truth.jsonl", out)["gospa"]
+    assert scores["pair"] < 1.1 * scores["gnn"]
+    assert scores["um"] < 1.1 * scores["gnn"]

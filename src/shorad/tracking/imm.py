@@ -42,7 +42,7 @@ from shorad.errors import ConfigError, SimulationError
 from shorad.tracking.cluster import assign_gnn_sparse, gate_pairs
 from shorad.tracking.jpda import jpda_marginals
 from shorad.tracking.linear import kf_update
-from shorad.tracking.motion import MotionModel, predict_model, state_dim
+from shorad.tracking.motion import MotionModel, carried_components, predict_model, state_dim
 from shorad.tracking.mtt import CartesianTracker, MttConfig, inv_logdet_lmax
 
 __all__ = [
@@ -62,8 +62,16 @@ def imm_mix(
     x: NDArray[np.float64],
     P: NDArray[np.float64],
     switch: NDArray[np.float64],
+    carried: NDArray[np.bool_] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """IMM mixing (step 1 of the module docstring), for all tracks at once.
+
+    With ``carried`` (r, n), the mask of the components each model estimates, the components
+    model ``i`` does not carry (it only resets them to zero) are, when mixed into model ``j``,
+    taken from model ``j``'s own estimate (value and covariance block, no cross-covariance):
+    the "unbiased" mixing of unequal-dimension states (Granstrom, Willett & Bar-Shalom 2015).
+    Without it the reset zeros are mixed in, which pulls e.g. the CT model's turn rate towards
+    zero whenever the NCV model is likely.
 
     Parameters
     ----------
@@ -75,6 +83,9 @@ def imm_mix(
         Model-matched covariances.
     switch : (r, r) float64
         ``PI[i, j]``, rows sum to 1.
+    carried : (r, n) bool or None
+        Components each model estimates (:func:`shorad.tracking.motion.carried_components`);
+        None: mix every component as it stands.
 
     Returns
     -------
@@ -88,9 +99,20 @@ def imm_mix(
     c = mu @ switch  # (m, r)
     w = mu[:, :, None] * switch[None, :, :]  # (m, i, j)
     w = w / np.where(c > 0.0, c, 1.0)[:, None, :]
-    x0 = np.einsum("mij,min->mjn", w, x)
-    dx = x[:, :, None, :] - x0[:, None, :, :]  # (m, i, j, n)
-    p0 = np.einsum("mij,mikl->mjkl", w, P) + np.einsum("mij,mijk,mijl->mjkl", w, dx, dx)
+    if carried is None:
+        x0 = np.einsum("mij,min->mjn", w, x)
+        dx = x[:, :, None, :] - x0[:, None, :, :]  # (m, i, j, n)
+        p0 = np.einsum("mij,mikl->mjkl", w, P) + np.einsum("mij,mijk,mijl->mjkl", w, dx, dx)
+        return c, x0, 0.5 * (p0 + np.swapaxes(p0, -1, -2))
+    # x_ij, P_ij: model i's estimate as seen by model j (missing parts from model j).
+    own = carried[:, None, :]  # (i, 1, n)
+    xij = np.where(own[None], x[:, :, None, :], x[:, None, :, :])  # (m, i, j, n)
+    blk = own[:, :, :, None] & own[:, :, None, :]  # (i, 1, n, n)
+    miss = ~own[:, :, :, None] & ~own[:, :, None, :]
+    pij = np.where(blk[None], P[:, :, None], 0.0) + np.where(miss[None], P[:, None, :], 0.0)
+    x0 = np.einsum("mij,mijn->mjn", w, xij)
+    dx = xij - x0[:, None, :, :]
+    p0 = np.einsum("mij,mijkl->mjkl", w, pij) + np.einsum("mij,mijk,mijl->mjkl", w, dx, dx)
     return c, x0, 0.5 * (p0 + np.swapaxes(p0, -1, -2))
 
 
@@ -179,6 +201,8 @@ def imm_models(cfg: MttConfig) -> tuple[MotionModel, ...]:
             out.append(MotionModel("ncv", cfg.q_m2ps3))
         elif kind == "nca":
             out.append(MotionModel("nca", cfg.imm_nca_q_m2ps5))
+        elif kind == "ncvh":
+            out.append(MotionModel("ncv", cfg.imm_ncvh_q_m2ps3))
         else:
             out.append(MotionModel("ct", cfg.imm_ct_q_m2ps3, cfg.imm_ct_turn_q_rad2ps3))
     return tuple(out)
@@ -232,7 +256,17 @@ class ImmCartesianTracker:
         Settings; ``q_m2ps3`` is the NCV model's noise, ``imm_*`` the rest of the IMM's.
     """
 
-    __slots__ = ("_R", "_cfg", "_gate_d2", "_log_norm", "_models", "_pg", "_switch")
+    __slots__ = (
+        "_R",
+        "_carried",
+        "_cfg",
+        "_gate_d2",
+        "_log_norm",
+        "_models",
+        "_pg",
+        "_switch",
+        "_switch_dt",
+    )
 
     def __init__(self, config: MttConfig) -> None:
         if config.method not in ("imm-gnn", "imm-jpda"):
@@ -244,6 +278,12 @@ class ImmCartesianTracker:
         self._R = np.asarray(config.R_m2, dtype=np.float64)
         self._models = imm_models(config)
         self._switch = config.switching()
+        self._switch_dt = math.nan
+        self._carried = (
+            np.stack([carried_components(mo, d) for mo in self._models])
+            if config.imm_unequal_mixing
+            else None
+        )
         self._gate_d2 = float(2.0 * gammaincinv(0.5 * d, config.gate_probability))
         self._pg = float(gammainc(0.5 * d, 0.5 * self._gate_d2))
         self._log_norm = math.log(config.pd) - 0.5 * d * math.log(2.0 * math.pi)
@@ -292,7 +332,7 @@ class ImmCartesianTracker:
         n = z.shape[0]
         mu, xm, pm = tracks.mu, tracks.xm, tracks.Pm
         if len(tracks) and dt_s > 0.0:
-            mu, xm, pm = imm_mix(mu, xm, pm, self._switch)
+            mu, xm, pm = imm_mix(mu, xm, pm, self._switching(dt_s), self._carried)
             xm, pm = imm_predict(self._models, xm, pm, d, dt_s)
         mu = mu.copy()
         hits = tracks.hits.copy()
@@ -355,6 +395,13 @@ class ImmCartesianTracker:
             pm,
             tracks.next_track_id + k,
         )
+
+    def _switching(self, dt_s: float) -> NDArray[np.float64]:
+        """Switching matrix of a ``dt_s`` scan (cached; constant without ``imm_sojourn_s``)."""
+        if self._cfg.imm_sojourn_s is not None and dt_s != self._switch_dt:
+            self._switch = self._cfg.switching(dt_s)
+            self._switch_dt = dt_s
+        return self._switch
 
     def _associate(
         self,

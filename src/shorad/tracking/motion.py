@@ -50,6 +50,7 @@ from shorad.errors import ConfigError
 __all__ = [
     "MOTION_MODELS",
     "MotionModel",
+    "carried_components",
     "ct_jacobian",
     "ct_transition",
     "nca_process_noise",
@@ -112,6 +113,20 @@ class MotionModel:
                 raise ConfigError(
                     f"must be > 0, got {getattr(self, name)!r}", field=f"MotionModel.{name}"
                 )
+
+
+def carried_components(model: MotionModel, dim: int) -> NDArray[np.bool_]:
+    """Mask (3 dim + 1,) of the state components ``model`` estimates (not merely resets).
+
+    All carry ``[p, v]``; ``nca`` also ``a``, ``ct`` also ``omega``.
+    """
+    out = np.zeros(state_dim(dim), np.bool_)
+    out[: 2 * dim] = True
+    if model.kind == "nca":
+        out[2 * dim : 3 * dim] = True
+    elif model.kind == "ct":
+        out[3 * dim] = True
+    return out
 
 
 def ncv_aug_transition(dim: int, dt_s: float) -> NDArray[np.float64]:

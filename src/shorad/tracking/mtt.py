@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.linalg import expm
 from scipy.special import gammainc, gammaincinv
 
 from shorad.errors import ConfigError, SimulationError
@@ -43,7 +44,7 @@ __all__ = ["IMM_MODES", "METHODS", "CartesianTracker", "MttConfig", "MttTracks",
 METHODS = ("gnn", "jpda", "imm-gnn", "imm-jpda")
 """Tracker methods: ``gnn``/``jpda`` run :class:`CartesianTracker`, ``imm-*``
 :class:`shorad.tracking.imm.ImmCartesianTracker` (see ``build_cartesian_tracker`` there)."""
-IMM_MODES = ("ncv", "nca", "ct")
+IMM_MODES = ("ncv", "nca", "ct", "ncvh")
 """Motion models an IMM may mix (:mod:`shorad.tracking.motion`)."""
 
 
@@ -78,13 +79,26 @@ class MttConfig:
     jpda_max_events : int
         Largest cluster (in joint events) enumerated exactly by JPDA.
     imm_modes : tuple of str
-        Models of the IMM (``imm-*`` methods), a non-empty subset of :data:`IMM_MODES`; the
+        Models of the IMM (``imm-*`` methods), a non-empty subset of :data:`IMM_MODES`
+        (``ncvh``: a second, high-noise NCV with ``imm_ncvh_q_m2ps3``); the
         ``ncv`` model uses ``q_m2ps3``.
     imm_switch : tuple of tuples of float or None
         Markov switching matrix per scan ``PI[i, j]`` (rows sum to 1), in ``imm_modes`` order;
         ``None``: ``imm_p_stay`` on the diagonal, the rest spread evenly.
     imm_p_stay : float
-        Probability of staying in a model from one scan to the next (when ``imm_switch`` is None).
+        Probability of staying in a model from one scan to the next (when ``imm_switch`` and
+        ``imm_sojourn_s`` are None).
+    imm_sojourn_s : tuple of float or None
+        Expected sojourn time (s) in each model, in ``imm_modes`` order; when given (and
+        ``imm_switch`` is None) the switching matrix of a scan of ``T`` s is that of a
+        continuous-time Markov chain, ``PI(T) = expm(Lambda T)`` with leaving rate
+        ``1 / sojourn`` spread evenly over the other models, so it follows the scan period.
+    imm_ncvh_q_m2ps3 : float
+        Acceleration spectral density of the ``ncvh`` model (m^2/s^3).
+    imm_unequal_mixing : bool
+        Mix the components a model does not carry (NCV: acceleration and turn rate; NCA: turn
+        rate; CT: acceleration) with the receiving model's own estimate instead of the zero a
+        model resets them to (see :func:`shorad.tracking.imm.imm_mix`).
     imm_nca_q_m2ps5 : float
         Jerk spectral density of the ``nca`` model (m^2/s^5).
     imm_ct_q_m2ps3 : float
@@ -109,22 +123,37 @@ class MttConfig:
     delete_misses: int = 4
     tentative_delete_misses: int = 2
     jpda_max_events: int = 10_000
-    imm_modes: tuple[str, ...] = IMM_MODES
+    imm_modes: tuple[str, ...] = ("ncv", "nca", "ct")
     imm_switch: tuple[tuple[float, ...], ...] | None = None
     imm_p_stay: float = 0.9
+    imm_sojourn_s: tuple[float, ...] | None = None
+    imm_ncvh_q_m2ps3: float = 8.0
+    imm_unequal_mixing: bool = False
     imm_nca_q_m2ps5: float = 1.0
     imm_ct_q_m2ps3: float = 0.5
     imm_ct_turn_q_rad2ps3: float = 0.01
     imm_init_accel_sigma_mps2: float = 2.0
     imm_init_turn_sigma_radps: float = 0.3
 
-    def switching(self) -> NDArray[np.float64]:
-        """The IMM's Markov switching matrix (r, r), ``r = len(imm_modes)``."""
+    def switching(self, dt_s: float | None = None) -> NDArray[np.float64]:
+        """The IMM's Markov switching matrix (r, r), ``r = len(imm_modes)``, for one scan.
+
+        ``dt_s`` (s) is the scan period, used (and needed) only with ``imm_sojourn_s``; without
+        it the matrix is that of a 1 s period.
+        """
         r = len(self.imm_modes)
         if self.imm_switch is not None:
             return np.asarray(self.imm_switch, dtype=np.float64)
         if r == 1:
             return np.ones((1, 1))
+        if self.imm_sojourn_s is not None:
+            rate = 1.0 / np.asarray(self.imm_sojourn_s, dtype=np.float64)
+            gen = np.repeat((rate / (r - 1))[:, None], r, axis=1)
+            np.fill_diagonal(gen, -rate)
+            out = np.asarray(expm(gen * (1.0 if dt_s is None else dt_s)), dtype=np.float64)
+            out = np.maximum(out, 0.0)
+            norm: NDArray[np.float64] = out / out.sum(axis=1, keepdims=True)
+            return norm
         out = np.full((r, r), (1.0 - self.imm_p_stay) / (r - 1))
         np.fill_diagonal(out, self.imm_p_stay)
         return out
@@ -153,6 +182,16 @@ class MttConfig:
             ("imm_p_stay", 0.0 <= self.imm_p_stay <= 1.0, "in [0, 1]"),
             ("imm_nca_q_m2ps5", self.imm_nca_q_m2ps5 >= 0.0, ">= 0 m^2/s^5"),
             ("imm_ct_q_m2ps3", self.imm_ct_q_m2ps3 >= 0.0, ">= 0 m^2/s^3"),
+            ("imm_ncvh_q_m2ps3", self.imm_ncvh_q_m2ps3 >= 0.0, ">= 0 m^2/s^3"),
+            (
+                "imm_sojourn_s",
+                self.imm_sojourn_s is None
+                or (
+                    len(self.imm_sojourn_s) == len(self.imm_modes)
+                    and all(v > 0.0 for v in self.imm_sojourn_s)
+                ),
+                "None or one sojourn time > 0 s per model",
+            ),
             ("imm_ct_turn_q_rad2ps3", self.imm_ct_turn_q_rad2ps3 >= 0.0, ">= 0 rad^2/s^3"),
             ("imm_init_accel_sigma_mps2", self.imm_init_accel_sigma_mps2 > 0.0, "> 0 m/s^2"),
             ("imm_init_turn_sigma_radps", self.imm_init_turn_sigma_radps > 0.0, "> 0 rad/s"),
