@@ -18,6 +18,7 @@ from shorad.tracking import _kernels as kern
 from shorad.tracking.base import CONFIRMED, TENTATIVE, Tracks
 from shorad.tracking.gnn import (
     TrackerConfig,
+    append_and_manage,
     classify_by_speed,
     gate_distances,
     gated_cost,
@@ -422,3 +423,62 @@ def test_manage_kernel_matches_reference(rng: np.random.Generator) -> None:
     assert c_ref.any()
     assert d_ref.any()
     assert not (c_ref & d_ref).any()
+
+
+@pytest.mark.parametrize(("m", "k"), [(200, 30), (0, 12), (50, 0), (0, 0)])
+def test_append_manage_kernel_matches_reference(rng: np.random.Generator, m: int, k: int) -> None:
+    cfg = TrackerConfig()
+    t_s = 10.0
+    nc = 3
+    born = t_s - rng.choice([0.0, 1.0, 4.0, 5.0, 5.0 + 1e-12, 6.0, 9.0], m)
+    last = np.minimum(t_s, born + rng.choice([0.0, 1.0, 2.0, 5.0], m))
+    status = rng.choice([TENTATIVE, CONFIRMED], m).astype(np.int8)
+    tracks = Tracks(
+        t_s=t_s,
+        track_id=np.arange(1, m + 1, dtype=np.int64) * 3,
+        x=rng.normal(size=(m, 6)),
+        P=random_spd(rng, m) * rng.choice([1.0, 1.0, 1e3], m)[:, None, None],
+        status=status,
+        class_prob=rng.dirichlet(np.ones(nc), m),
+        hits=rng.integers(1, 6, m).astype(np.int32),
+        born_t_s=born,
+        last_update_t_s=last,
+        confirmed_t_s=np.where(status == CONFIRMED, born + 1.0, np.nan),
+        next_track_id=3 * m + 7,
+    )
+    x_new = rng.normal(size=(k, 6))
+    p_new = random_spd(rng, k) * rng.choice([1.0, 1e3], k)[:, None, None]
+    ref, c_ref, d_ref = append_and_manage(tracks, x_new, p_new, t_s, cfg)
+    *fields, c_k, d_k = kern.append_manage_kernel(
+        tracks.track_id,
+        tracks.x,
+        tracks.P,
+        tracks.status,
+        tracks.class_prob,
+        tracks.hits,
+        tracks.born_t_s,
+        tracks.last_update_t_s,
+        tracks.confirmed_t_s,
+        tracks.next_track_id,
+        x_new,
+        p_new,
+        t_s,
+        cfg.confirm_hits,
+        cfg.confirm_window_s,
+        cfg.delete_after_s,
+        cfg.tentative_delete_after_s,
+        cfg.max_position_sigma_m**2,
+    )
+    out = Tracks(t_s, *fields, next_track_id=tracks.next_track_id + k)
+    for name in Tracks.__slots__:
+        a, b = getattr(out, name), getattr(ref, name)
+        if isinstance(a, np.ndarray):
+            assert a.dtype == b.dtype, name
+            assert_array_equal(a, b, err_msg=name, strict=True)
+        else:
+            assert a == b, name
+    assert_array_equal(c_k, c_ref, strict=True)
+    assert_array_equal(d_k, d_ref, strict=True)
+    if m:
+        assert c_ref.size
+        assert d_ref.size

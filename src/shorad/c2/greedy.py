@@ -62,10 +62,10 @@ def engageable_pairs(
         Inside the range/altitude envelope, before the track's time to go, in line of sight.
     """
     m = len(tracks)
-    reaction = effectors.column("reaction_s")
-    tau = intercept_time(
-        tracks.x[:, :3], tracks.x[:, 3:], effectors.pos_m, reaction, effectors.column("flyout_mps")
+    reaction, flyout, min_range, max_range, max_alt = _columns(
+        effectors, ("reaction_s", "flyout_mps", "min_range_m", "max_range_m", "max_alt_m")
     )
+    tau = intercept_time(tracks.x[:, :3], tracks.x[:, 3:], effectors.pos_m, reaction, flyout)
     finite = np.isfinite(tau)
     tau_f = np.where(finite, tau, 0.0)
     aim = tracks.x[:, None, :3] + tracks.x[:, None, 3:] * tau_f[..., None]
@@ -77,9 +77,9 @@ def engageable_pairs(
     )
     feasible = (
         finite
-        & (rng_m >= effectors.column("min_range_m")[None, :])
-        & (rng_m <= effectors.column("max_range_m")[None, :])
-        & (aim[..., 2] <= effectors.column("max_alt_m")[None, :])
+        & (rng_m >= min_range[None, :])
+        & (rng_m <= max_range[None, :])
+        & (aim[..., 2] <= max_alt[None, :])
         & (aim[..., 2] >= 0.0)
         & (tau <= ttg[:, None])
     )
@@ -87,6 +87,15 @@ def engageable_pairs(
         ii, jj = np.nonzero(feasible)
         feasible[ii, jj] = world.los(effectors.pos_m[jj], aim[ii, jj])
     return tau, aim, rng_m, feasible
+
+
+def _columns(effectors: Effectors, attrs: tuple[str, ...]) -> list[NDArray[np.float64]]:
+    """``[effectors.column(a) for a in attrs]`` in one pass over the types."""
+    per_type = np.array(
+        [[float(getattr(t, a)) for a in attrs] for t in effectors.types], dtype=np.float64
+    ).reshape(len(effectors.types), len(attrs))
+    per_eff = per_type[effectors.type_index]
+    return [per_eff[:, i] for i in range(len(attrs))]
 
 
 class Assigner:
@@ -229,11 +238,8 @@ def engagement_options(
         ok &= tracks.confirmed
     ok &= ~np.isin(tracks.track_id, held_track_ids)
     cand = np.flatnonzero(ok)
-    free = (
-        (state.shots_left > 0)
-        & (state.channels_busy < effectors.column("channels").astype(np.int64))
-        & (state.ready_t_s <= t)
-    )
+    channels = effectors.column("channels").astype(np.int64)
+    free = (state.shots_left > 0) & (state.channels_busy < channels) & (state.ready_t_s <= t)
     if cand.size == 0 or not free.any():
         return None
     sub = tracks.take(cand)
@@ -263,7 +269,7 @@ def engagement_options(
         aim_m=aim,
         pk=pk,
         feasible=feasible,
-        channels_left=eff.column("channels").astype(np.int64) - state.channels_busy[fidx],
+        channels_left=channels[fidx] - state.channels_busy[fidx],
         shots_left=state.shots_left[fidx].copy(),
     )
 

@@ -43,11 +43,11 @@ from scipy.special import chndtr
 from shorad.geo import World
 from shorad.sensors.base import (
     CLUTTER_ID,
+    N_MEAS,
     Detections,
     MountedSensor,
     Targets,
     visible_from,
-    with_unmeasured,
     wrap_2pi,
 )
 
@@ -183,11 +183,15 @@ class Radar(MountedSensor[RadarConfig]):
         Antenna position, ENU metres.
     """
 
-    __slots__ = ("_R",)
+    __slots__ = ("_R", "_R3", "_n_false", "_sigma3")
 
     def __init__(self, config: RadarConfig, sensor_id: int, pos_m: NDArray[np.float64]) -> None:
         super().__init__(config, sensor_id, pos_m)
         self._R = config.R
+        # per-scan constants (the configuration is frozen)
+        self._R3 = np.ascontiguousarray(self._R[:3, :3])
+        self._sigma3 = np.array([config.sigma_range_m, config.sigma_az_rad, config.sigma_el_rad])
+        self._n_false = expected_false_alarms(config)
 
     def single_look_pd(
         self, z: NDArray[np.float64], rcs_dbsm: NDArray[np.float64], emits: NDArray[np.bool_]
@@ -283,22 +287,22 @@ class Radar(MountedSensor[RadarConfig]):
         hit = u < pd
         if cfg.range_resolution_m > 0.0 and cfg.az_resolution_rad > 0.0 and hit.sum() > 1:
             hit &= _resolved(z, rcs_eff, hit, cfg.range_resolution_m, cfg.az_resolution_rad)
-        noise = rng.standard_normal((n, 3)) * np.array(
-            [cfg.sigma_range_m, cfg.sigma_az_rad, cfg.sigma_el_rad]
-        )
+        noise = rng.standard_normal((n, 3)) * self._sigma3
         z_t = (z + noise)[hit]
-        n_c = int(rng.poisson(expected_false_alarms(cfg)))
-        z_c = np.column_stack(
-            [
-                rng.uniform(cfg.min_range_m, cfg.max_range_m, n_c),
-                rng.uniform(0.0, 2.0 * np.pi, n_c),
-                rng.uniform(cfg.min_el_rad, cfg.max_el_rad, n_c),
-            ]
-        )
-        zz = np.vstack([z_t, z_c])
+        n_t = z_t.shape[0]
+        n_c = int(rng.poisson(self._n_false))
+        m = n_t + n_c
+        # range/azimuth/elevation in the 4-column contract (as with_unmeasured builds it):
+        # targets first, then clutter; range rate NaN, its covariance row and column zero
+        zz = np.empty((m, N_MEAS))
+        zz[:n_t, :3] = z_t
+        zz[n_t:, 0] = rng.uniform(cfg.min_range_m, cfg.max_range_m, n_c)
+        zz[n_t:, 1] = rng.uniform(0.0, 2.0 * np.pi, n_c)
+        zz[n_t:, 2] = rng.uniform(cfg.min_el_rad, cfg.max_el_rad, n_c)
         zz[:, 1] = wrap_2pi(zz[:, 1])
-        m = zz.shape[0]
-        zz, R = with_unmeasured(zz, np.broadcast_to(self._R[:3, :3], (m, 3, 3)))
+        zz[:, 3] = np.nan
+        R = np.zeros((m, N_MEAS, N_MEAS))
+        R[:, :3, :3] = self._R3
         if cfg.sigma_range_rate_mps > 0.0 and vel_mps is not None:
             # drawn last, so that enabling Doppler leaves every other draw unchanged
             los = pos_m[hit] - self.pos_m
@@ -306,16 +310,20 @@ class Radar(MountedSensor[RadarConfig]):
             rr = np.einsum("ij,ij->i", vel_mps[hit], los) / rng_m
             rr = rr + cfg.sigma_range_rate_mps * rng.standard_normal(rr.shape[0])
             vmax = cfg.clutter_max_range_rate_mps
-            zz[:, 3] = np.concatenate([rr, rng.uniform(-vmax, vmax, n_c)])
-            R = R.copy()
+            zz[:n_t, 3] = rr
+            zz[n_t:, 3] = rng.uniform(-vmax, vmax, n_c)
             R[:, 3, 3] = cfg.sigma_range_rate_mps**2
+        sensor_pos = np.empty((m, 3))
+        sensor_pos[:] = self.pos_m
+        truth_id = np.full(m, CLUTTER_ID, np.int64)
+        truth_id[:n_t] = threat_id[hit]
         return Detections(
             t_s=np.full(m, float(t_s)),
             sensor_id=np.full(m, self.sensor_id, np.int32),
             z=zz,
             R=R,
-            sensor_pos_m=np.broadcast_to(self.pos_m, (m, 3)).copy(),
-            truth_id=np.concatenate([threat_id[hit], np.full(n_c, CLUTTER_ID, np.int64)]),
+            sensor_pos_m=sensor_pos,
+            truth_id=truth_id,
         )
 
 

@@ -148,12 +148,15 @@ def truth_at(plan: ThreatPlan, t_s: float, killed: NDArray[np.bool_] | None = No
     vt = plan.vert_t_s
     k = vt.shape[1]
     # leg index j such that vt[j] <= t < vt[j+1], clipped to valid legs
-    j = np.clip((vt <= t_s).sum(axis=1) - 1, 0, k - 2)
-    rows = np.arange(n)
-    t0 = vt[rows, j]
-    t1 = vt[rows, j + 1]
-    p0 = plan.vert_m[rows, j]
-    p1 = plan.vert_m[rows, j + 1]
+    # (integer clip without np.clip's wrapper; flat indices instead of (row, leg) pairs)
+    j = np.minimum(np.maximum((vt <= t_s).sum(axis=1) - 1, 0), k - 2)
+    flat = np.arange(n) * k + j
+    vt_flat = vt.reshape(-1)
+    vert_flat = plan.vert_m.reshape(-1, 3)
+    t0 = vt_flat[flat]
+    t1 = vt_flat[flat + 1]
+    p0 = vert_flat[flat]
+    p1 = vert_flat[flat + 1]
     dt = t1 - t0
     frac = np.clip((t_s - t0) / dt, 0.0, 1.0)
     pos = p0 + frac[:, None] * (p1 - p0)

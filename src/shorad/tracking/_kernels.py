@@ -2,9 +2,9 @@
 
 Each kernel is a loop version of a numpy reference and is tested against it:
 
-==========================  =========================================================
-kernel                      numpy reference
-==========================  =========================================================
+============================  =======================================================
+kernel                        numpy reference
+============================  =======================================================
 :func:`predict_kernel`      :func:`shorad.tracking.kalman.predict`
 :func:`gate_kernel`         :func:`shorad.tracking.gnn.gate_distances`
 :func:`gated_cost_kernel`   :func:`shorad.tracking.gnn.gated_cost`
@@ -12,8 +12,9 @@ kernel                      numpy reference
 :func:`classify_kernel`     :func:`shorad.tracking.gnn.classify_by_speed`
 :func:`initiate_kernel`     :func:`shorad.tracking.kalman.initiate`
 :func:`manage_kernel`       :func:`shorad.tracking.gnn.track_management`
+:func:`append_manage_kernel` :func:`shorad.tracking.gnn.append_and_manage`
 :func:`jpda_exact_kernel`   :func:`shorad.tracking.jpda.jpda_marginals_bruteforce`
-==========================  =========================================================
+============================  =======================================================
 
 The kernels exploit the structure of the NCV model (``F`` is block ``[[I, dt I], [0, I]]``) and
 of the polar measurement (``H`` is zero in its velocity columns), which the references do not,
@@ -30,10 +31,11 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from shorad.tracking.base import TENTATIVE
+from shorad.tracking.base import CONFIRMED, TENTATIVE
 from shorad.tracking.kalman import _MIN_GROUND_M
 
 __all__ = [
+    "append_manage_kernel",
     "classify_kernel",
     "gate_kernel",
     "gated_cost_kernel",
@@ -46,6 +48,7 @@ __all__ = [
 
 _TWO_PI = 2.0 * math.pi
 _TENTATIVE = int(TENTATIVE)
+_CONFIRMED = int(CONFIRMED)
 _EPS_T_S = 1e-9
 
 
@@ -582,3 +585,141 @@ def jpda_exact_kernel(
                 for k in range(track_ptr[t], track_ptr[t + 1]):
                     beta[k] /= total
     return beta, beta0, n_events
+
+
+@njit(
+    "Tuple((int64[::1], float64[:, ::1], float64[:, :, ::1], int8[::1], float64[:, ::1], "
+    "int32[::1], float64[::1], float64[::1], float64[::1], int64[::1], int64[::1]))("
+    "int64[:], float64[:, :], float64[:, :, :], int8[:], float64[:, :], int32[:], float64[:], "
+    "float64[:], float64[:], int64, float64[:, :], float64[:, :, :], float64, int64, float64, "
+    "float64, float64, float64)",
+    cache=True,
+    nogil=True,
+)
+def append_manage_kernel(
+    track_id: NDArray[np.int64],
+    x: NDArray[np.float64],
+    P: NDArray[np.float64],
+    status: NDArray[np.int8],
+    class_prob: NDArray[np.float64],
+    hits: NDArray[np.int32],
+    born_t_s: NDArray[np.float64],
+    last_update_t_s: NDArray[np.float64],
+    confirmed_t_s: NDArray[np.float64],
+    next_track_id: int,
+    x_new: NDArray[np.float64],
+    P_new: NDArray[np.float64],
+    t_s: float,
+    confirm_hits: int,
+    confirm_window_s: float,
+    delete_after_s: float,
+    tentative_delete_after_s: float,
+    max_position_var_m2: float,
+) -> tuple[
+    NDArray[np.int64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.int8],
+    NDArray[np.float64],
+    NDArray[np.int32],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+]:  # pragma: no cover - compiled
+    """Append new tentative tracks (``x_new``, ``P_new``: ids from ``next_track_id``, one hit,
+    born and updated at ``t_s``, uniform class belief), apply the management rules of
+    :func:`manage_kernel` to all rows, and return the kept rows' fields (confirmed ones with
+    status ``CONFIRMED`` and confirmation time ``t_s``), then the confirmed and deleted ids.
+    """
+    m = track_id.shape[0]
+    n_new = x_new.shape[0]
+    total = m + n_new
+    nc = class_prob.shape[1]
+    confirm = np.zeros(total, np.bool_)
+    delete = np.zeros(total, np.bool_)
+    n_conf = 0
+    n_del = 0
+    for i in range(total):
+        if i < m:
+            st = status[i]
+            h = hits[i]
+            born = born_t_s[i]
+            last = last_update_t_s[i]
+            trace = P[i, 0, 0] + P[i, 1, 1] + P[i, 2, 2]
+        else:
+            k = i - m
+            st = _TENTATIVE
+            h = 1
+            born = t_s
+            last = t_s
+            trace = P_new[k, 0, 0] + P_new[k, 1, 1] + P_new[k, 2, 2]
+        tentative = st == _TENTATIVE
+        in_window = (t_s - born) <= confirm_window_s + _EPS_T_S
+        c = tentative and in_window and h >= confirm_hits
+        stale_after = tentative_delete_after_s if tentative else delete_after_s
+        d = (
+            (t_s - last) > stale_after + _EPS_T_S
+            or trace > max_position_var_m2
+            or (tentative and not c and not in_window)
+        )
+        confirm[i] = c and not d
+        delete[i] = d
+        n_conf += confirm[i]
+        n_del += d
+    keep = total - n_del
+    o_id = np.empty(keep, np.int64)
+    o_x = np.empty((keep, 6))
+    o_p = np.empty((keep, 6, 6))
+    o_st = np.empty(keep, np.int8)
+    o_cp = np.empty((keep, nc))
+    o_h = np.empty(keep, np.int32)
+    o_born = np.empty(keep)
+    o_last = np.empty(keep)
+    o_conf = np.empty(keep)
+    confirmed_ids = np.empty(n_conf, np.int64)
+    deleted_ids = np.empty(n_del, np.int64)
+    uniform = 1.0 / nc
+    r = 0
+    ic = 0
+    idl = 0
+    for i in range(total):
+        tid = track_id[i] if i < m else next_track_id + (i - m)
+        if delete[i]:
+            deleted_ids[idl] = tid
+            idl += 1
+            continue
+        o_id[r] = tid
+        if i < m:
+            for a in range(6):
+                o_x[r, a] = x[i, a]
+                for b in range(6):
+                    o_p[r, a, b] = P[i, a, b]
+            o_st[r] = status[i]
+            for c_ in range(nc):
+                o_cp[r, c_] = class_prob[i, c_]
+            o_h[r] = hits[i]
+            o_born[r] = born_t_s[i]
+            o_last[r] = last_update_t_s[i]
+            o_conf[r] = confirmed_t_s[i]
+        else:
+            k = i - m
+            for a in range(6):
+                o_x[r, a] = x_new[k, a]
+                for b in range(6):
+                    o_p[r, a, b] = P_new[k, a, b]
+            o_st[r] = _TENTATIVE
+            for c_ in range(nc):
+                o_cp[r, c_] = uniform
+            o_h[r] = 1
+            o_born[r] = t_s
+            o_last[r] = t_s
+            o_conf[r] = np.nan
+        if confirm[i]:
+            o_st[r] = _CONFIRMED
+            o_conf[r] = t_s
+            confirmed_ids[ic] = tid
+            ic += 1
+        r += 1
+    return o_id, o_x, o_p, o_st, o_cp, o_h, o_born, o_last, o_conf, confirmed_ids, deleted_ids

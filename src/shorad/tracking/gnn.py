@@ -48,11 +48,11 @@ from scipy.special import gammaincinv
 from shorad.errors import ConfigError, SimulationError
 from shorad.sensors.base import AZ, RANGE_RATE, Detections
 from shorad.tracking._kernels import (
+    append_manage_kernel,
     classify_kernel,
     gate_kernel,
     gated_cost_kernel,
     initiate_kernel,
-    manage_kernel,
     predict_kernel,
     update_kernel,
 )
@@ -64,6 +64,7 @@ __all__ = [
     "GnnTracker",
     "TrackerConfig",
     "TrackerStep",
+    "append_and_manage",
     "classify_by_speed",
     "gate_distances",
     "gated_cost",
@@ -73,6 +74,10 @@ __all__ = [
 _EPS_T_S = 1e-9
 """Tolerance (s) on time comparisons of the management rules (scan times are sums of floats)."""
 _OUT_OF_GATE_COST = 1e9
+_NO_IDS = np.zeros(0, np.int64)
+_NO_IDS.flags.writeable = False
+_NO_X = np.zeros((0, 6))  # no new tracks (kernel inputs: writeable, never modified)
+_NO_P = np.zeros((0, 6, 6))
 """Cost of an out-of-gate pair: larger than any sum of in-gate costs (each ``d2 + ln det S`` is
 at most a few hundred in magnitude), so an out-of-gate pair is never preferred."""
 
@@ -367,6 +372,73 @@ def track_management(
 _A = TypeVar("_A", bound=np.ndarray[Any, Any])
 
 
+def append_and_manage(
+    tracks: Tracks,
+    x_new: NDArray[np.float64],
+    P_new: NDArray[np.float64],
+    t_s: float,
+    config: TrackerConfig,
+) -> tuple[Tracks, NDArray[np.int64], NDArray[np.int64]]:
+    """Append new tentative tracks, apply :func:`track_management`, drop the deleted rows.
+
+    The reference of the compiled :func:`shorad.tracking._kernels.append_manage_kernel`.
+
+    Parameters
+    ----------
+    tracks : Tracks
+        Existing tracks after this step's updates (at ``t_s``).
+    x_new, P_new : (k, 6), (k, 6, 6) float64
+        New tracks: ids from ``tracks.next_track_id`` on, one hit, born and updated at
+        ``t_s``, uniform class belief.
+    t_s : float
+        Current time (s).
+    config : TrackerConfig
+
+    Returns
+    -------
+    tracks : Tracks
+        The kept rows (confirmed ones with status ``CONFIRMED`` and confirmation time
+        ``t_s``); ``next_track_id`` advanced by ``k``.
+    confirmed_ids, deleted_ids : int64
+        Ids confirmed and deleted now, in row order.
+    """
+    k = x_new.shape[0]
+    nc = tracks.class_prob.shape[1]
+    t_new = np.full(k, float(t_s))
+    both = Tracks(
+        t_s,
+        np.concatenate([tracks.track_id, tracks.next_track_id + np.arange(k, dtype=np.int64)]),
+        np.concatenate([tracks.x, x_new]),
+        np.concatenate([tracks.P, P_new]),
+        np.concatenate([tracks.status, np.full(k, TENTATIVE, np.int8)]),
+        np.concatenate([tracks.class_prob, np.full((k, nc), 1.0 / nc)]),
+        np.concatenate([tracks.hits, np.ones(k, np.int32)]),
+        np.concatenate([tracks.born_t_s, t_new]),
+        np.concatenate([tracks.last_update_t_s, t_new]),
+        np.concatenate([tracks.confirmed_t_s, np.full(k, np.nan)]),
+        next_track_id=tracks.next_track_id + k,
+    )
+    confirm, delete = track_management(both, t_s, config)
+    status = both.status.copy()
+    status[confirm] = CONFIRMED
+    confirmed_t = both.confirmed_t_s.copy()
+    confirmed_t[confirm] = t_s
+    both = Tracks(
+        t_s,
+        both.track_id,
+        both.x,
+        both.P,
+        status,
+        both.class_prob,
+        both.hits,
+        both.born_t_s,
+        both.last_update_t_s,
+        confirmed_t,
+        next_track_id=both.next_track_id,
+    )
+    return both.take(~delete), both.track_id[confirm], both.track_id[delete]
+
+
 def _writeable(a: _A) -> _A:
     """``a`` itself, or a copy if it is read-only (the compiled kernels take writeable arrays)."""
     return a if a.flags.writeable else a.copy()
@@ -458,14 +530,17 @@ class GnnTracker:
         dets: Detections,
         det_track_id_all: NDArray[np.int64],
         t_s: float,
+        part: NDArray[np.intp] | None = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int32], NDArray[np.float64]]:
         """Update existing tracks with the detections that lack a full 3-D position.
 
         Detections measuring no angle are ignored (range rate alone is not associable here).
         Each update counts as a hit and renews ``last_update``; ``det_track_id_all`` is
-        filled in place with the id of the track updated.
+        filled in place with the id of the track updated. ``part`` (the indices of the
+        partial detections measuring an angle) is computed from ``dets`` when not given.
         """
-        part = np.flatnonzero(~dets.has_position & np.isfinite(dets.z[:, AZ]))
+        if part is None:
+            part = np.flatnonzero(~dets.has_position & np.isfinite(dets.z[:, AZ]))
         if part.size == 0:
             return x, p, hits, last_update
         x, p, row = assign_partial(
@@ -540,17 +615,27 @@ class GnnTracker:
                 f"the tracker {self.n_classes}"
             )
         m, n_all = len(tracks), len(dets)
+        n_classes = self._class_speed.shape[0]
+        track_id = tracks.track_id
         hits = tracks.hits
         last_update = tracks.last_update_t_s
         # Detections with a full 3-D position (range, azimuth, elevation) are associated,
         # update tracks and start new ones; partial ones (angle-only, bearing-only) only update
         # existing tracks, after them (see _update_partial).
-        det_track_id_all = np.full(n_all, -1, np.int64)
-        use = np.flatnonzero(dets.has_position)
+        dz = dets.z
+        finite = np.isfinite(dz)
+        has_pos = finite[:, 0] & finite[:, 1] & finite[:, 2]
+        use = np.flatnonzero(has_pos)
         n = use.size
-        z3 = np.ascontiguousarray(dets.z[use, :3])
-        r3 = np.ascontiguousarray(dets.R[use][:, :3, :3])
-        spos3 = np.ascontiguousarray(dets.sensor_pos_m[use])
+        all_pos = n == n_all
+        if all_pos:  # the common case: no gather needed, one copy of each slice
+            z3 = dz[:, :3].copy()
+            r3 = dets.R[:, :3, :3].copy()
+            spos3 = dets.sensor_pos_m.copy()
+        else:
+            z3 = np.ascontiguousarray(dz[use, :3])
+            r3 = np.ascontiguousarray(dets.R[use][:, :3, :3])
+            spos3 = np.ascontiguousarray(dets.sensor_pos_m[use])
         det_track_id = np.empty(n, np.int64)
         unassigned = np.ones(n, np.bool_)
 
@@ -570,38 +655,31 @@ class GnnTracker:
                 hits[ti] += 1
                 last_update = last_update.copy()
                 last_update[ti] = t_s
-                det_track_id[dj] = tracks.track_id[ti]
+                det_track_id[dj] = track_id[ti]
                 unassigned[dj] = False
-                x, p = self._update_range_rate(x, p, dets, ti, use[dj])
-        if m:
-            x, p, hits, last_update = self._update_partial(
-                x, p, hits, last_update, tracks.track_id, dets, det_track_id_all, t_s
-            )
+                if finite[:, RANGE_RATE].any():
+                    x, p = self._update_range_rate(x, p, dets, ti, use[dj])
+        if not all_pos:
+            det_track_id_all = np.full(n_all, -1, np.int64)
+            if m:
+                # partial detections measuring an angle (range rate alone is not associable)
+                part = np.flatnonzero(~has_pos & finite[:, AZ])
+                x, p, hits, last_update = self._update_partial(
+                    x, p, hits, last_update, track_id, dets, det_track_id_all, t_s, part
+                )
 
         # Class belief of the existing tracks from their speed (uniform until a second hit).
         if m:
             class_prob = classify_kernel(x, p, self._class_speed, self._class_sigma)
-            class_prob[hits < 2] = 1.0 / self.n_classes
+            class_prob[hits < 2] = 1.0 / n_classes
         else:
             class_prob = tracks.class_prob
 
         # New tentative tracks from the unassigned detections, numbered in detection order.
         new_j = np.flatnonzero(unassigned)
         n_new = new_j.size
-        new_ids = tracks.next_track_id + np.arange(n_new, dtype=np.int64)
-        det_track_id[new_j] = new_ids
-        fields = (
-            tracks.track_id,
-            x,
-            p,
-            tracks.status,
-            class_prob,
-            hits,
-            tracks.born_t_s,
-            last_update,
-            tracks.confirmed_t_s,
-        )
         if n_new:
+            det_track_id[new_j] = tracks.next_track_id + np.arange(n_new, dtype=np.int64)
             x0, p0 = initiate_kernel(
                 z3,
                 r3,
@@ -609,52 +687,78 @@ class GnnTracker:
                 new_j,
                 cfg.init_speed_sigma_mps,
             )
-            t_new = np.full(n_new, t_s)
-            new = (
-                new_ids,
-                x0,
-                p0,
-                np.full(n_new, TENTATIVE, np.int8),
-                np.full((n_new, self.n_classes), 1.0 / self.n_classes),
-                np.ones(n_new, np.int32),
-                t_new,
-                t_new,
-                np.full(n_new, np.nan),
-            )
-            fields = tuple(  # type: ignore[assignment]
-                np.concatenate(pair)  # type: ignore[arg-type]
-                for pair in zip(fields, new, strict=True)
-            )
-        track_id, x, p, status, class_prob, hits, born, last_update, confirmed_t = fields
+        else:
+            x0, p0 = _NO_X, _NO_P
 
         # Track management: confirm (M hits within the window), delete (stale, too uncertain,
-        # tentative with the window closed).
-        confirm, delete = manage_kernel(
-            _writeable(status),
-            _writeable(hits),
-            _writeable(born),
-            _writeable(last_update),
-            _writeable(p),
-            t_s,
-            cfg.confirm_hits,
-            cfg.confirm_window_s,
-            cfg.delete_after_s,
-            cfg.tentative_delete_after_s,
-            self._max_pos_var,
-        )
-        confirmed_ids = track_id[confirm]
-        deleted_ids = track_id[delete]
-        if confirmed_ids.size:
-            status = status.copy()
-            status[confirm] = CONFIRMED
-            confirmed_t = confirmed_t.copy()
-            confirmed_t[confirm] = t_s
-        fields = (track_id, x, p, status, class_prob, hits, born, last_update, confirmed_t)
-        if deleted_ids.size:
-            keep = ~delete
-            fields = tuple(a[keep] for a in fields)  # type: ignore[assignment]
-        out = Tracks(t_s, *fields, next_track_id=tracks.next_track_id + n_new)
-        det_track_id_all[use] = det_track_id
+        # tentative with the window closed); one compiled pass appends the new tracks, applies
+        # the rules and drops the deleted rows (reference: append_and_manage).
+        next_id = tracks.next_track_id + n_new
+        if m + n_new:
+            (
+                track_id,
+                x,
+                p,
+                status,
+                class_prob,
+                hits,
+                born,
+                last_update,
+                confirmed_t,
+                confirmed_ids,
+                deleted_ids,
+            ) = append_manage_kernel(
+                _writeable(tracks.track_id),
+                _writeable(x),
+                _writeable(p),
+                _writeable(tracks.status),
+                _writeable(class_prob),
+                _writeable(hits),
+                _writeable(tracks.born_t_s),
+                _writeable(last_update),
+                _writeable(tracks.confirmed_t_s),
+                tracks.next_track_id,
+                x0,
+                p0,
+                t_s,
+                cfg.confirm_hits,
+                cfg.confirm_window_s,
+                cfg.delete_after_s,
+                cfg.tentative_delete_after_s,
+                self._max_pos_var,
+            )
+            out = Tracks(
+                t_s,
+                track_id,
+                x,
+                p,
+                status,
+                class_prob,
+                hits,
+                born,
+                last_update,
+                confirmed_t,
+                next_track_id=next_id,
+            )
+        else:  # no tracks before or after: the picture is unchanged but for its time
+            out = Tracks(
+                t_s,
+                tracks.track_id,
+                x,
+                p,
+                tracks.status,
+                class_prob,
+                hits,
+                tracks.born_t_s,
+                last_update,
+                tracks.confirmed_t_s,
+                next_track_id=next_id,
+            )
+            confirmed_ids = deleted_ids = _NO_IDS
+        if all_pos:
+            det_track_id_all = det_track_id
+        else:
+            det_track_id_all[use] = det_track_id
         return TrackerStep(
             tracks=out,
             det_track_id=det_track_id_all,
