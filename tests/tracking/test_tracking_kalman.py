@@ -22,7 +22,6 @@ from shorad.tracking.gnn import (
     classify_by_speed,
     gate_distances,
     gated_cost,
-    track_management,
 )
 from shorad.tracking.kalman import (
     cartesian_jacobian,
@@ -383,46 +382,6 @@ def test_classify_kernel_matches_reference(rng: np.random.Generator) -> None:
     cr = classify_by_speed(x, p, speed, sigma)
     assert_allclose(ck, cr, rtol=1e-10, atol=1e-14)
     assert_allclose(cr.sum(axis=1), 1.0, rtol=1e-12)
-
-
-def test_manage_kernel_matches_reference(rng: np.random.Generator) -> None:
-    m = 200
-    cfg = TrackerConfig()
-    t_s = 10.0
-    born = t_s - rng.choice([0.0, 1.0, 4.0, 5.0, 5.0 + 1e-12, 6.0, 9.0], m)
-    last = np.minimum(t_s, born + rng.choice([0.0, 1.0, 2.0, 5.0], m))
-    p = random_spd(rng, m) * rng.choice([1.0, 1.0, 1e3], m)[:, None, None]
-    tracks = Tracks(
-        t_s=t_s,
-        track_id=np.arange(1, m + 1, dtype=np.int64),
-        x=np.zeros((m, 6)),
-        P=p,
-        status=rng.choice([TENTATIVE, CONFIRMED], m).astype(np.int8),
-        class_prob=np.ones((m, 1)),
-        hits=rng.integers(1, 6, m).astype(np.int32),
-        born_t_s=born,
-        last_update_t_s=last,
-        confirmed_t_s=np.full(m, np.nan),
-    )
-    c_ref, d_ref = track_management(tracks, t_s, cfg)
-    c_k, d_k = kern.manage_kernel(
-        tracks.status,
-        tracks.hits,
-        born,
-        last,
-        p,
-        t_s,
-        cfg.confirm_hits,
-        cfg.confirm_window_s,
-        cfg.delete_after_s,
-        cfg.tentative_delete_after_s,
-        cfg.max_position_sigma_m**2,
-    )
-    assert_array_equal(c_k, c_ref)
-    assert_array_equal(d_k, d_ref)
-    assert c_ref.any()
-    assert d_ref.any()
-    assert not (c_ref & d_ref).any()
 
 
 @pytest.mark.parametrize(("m", "k"), [(200, 30), (0, 12), (50, 0), (0, 0)])

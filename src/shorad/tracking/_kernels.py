@@ -11,7 +11,6 @@ kernel                        numpy reference
 :func:`update_kernel`       :func:`shorad.tracking.kalman.update`
 :func:`classify_kernel`     :func:`shorad.tracking.gnn.classify_by_speed`
 :func:`initiate_kernel`     :func:`shorad.tracking.kalman.initiate`
-:func:`manage_kernel`       :func:`shorad.tracking.gnn.track_management`
 :func:`append_manage_kernel` :func:`shorad.tracking.gnn.append_and_manage`
 :func:`jpda_exact_kernel`   :func:`shorad.tracking.jpda.jpda_marginals_bruteforce`
 ============================  =======================================================
@@ -41,7 +40,6 @@ __all__ = [
     "gated_cost_kernel",
     "initiate_kernel",
     "jpda_exact_kernel",
-    "manage_kernel",
     "predict_kernel",
     "update_kernel",
 ]
@@ -466,47 +464,6 @@ def initiate_kernel(
 
 
 @njit(
-    "Tuple((boolean[::1], boolean[::1]))(int8[:], int32[:], float64[:], float64[:], "
-    "float64[:, :, :], float64, int64, float64, float64, float64, float64)",
-    cache=True,
-    nogil=True,
-)
-def manage_kernel(
-    status: NDArray[np.int8],
-    hits: NDArray[np.int32],
-    born_t_s: NDArray[np.float64],
-    last_update_t_s: NDArray[np.float64],
-    P: NDArray[np.float64],
-    t_s: float,
-    confirm_hits: int,
-    confirm_window_s: float,
-    delete_after_s: float,
-    tentative_delete_after_s: float,
-    max_position_var_m2: float,
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:  # pragma: no cover - compiled
-    """Confirm and delete masks (m,) of the track management rules (see ``gnn.track_management``).
-
-    Time comparisons have a tolerance of ``_EPS_T_S`` (1e-9 s).
-    """
-    m = status.shape[0]
-    confirm = np.zeros(m, np.bool_)
-    delete = np.zeros(m, np.bool_)
-    for i in range(m):
-        tentative = status[i] == _TENTATIVE
-        in_window = (t_s - born_t_s[i]) <= confirm_window_s + _EPS_T_S
-        c = tentative and in_window and hits[i] >= confirm_hits
-        stale_after = tentative_delete_after_s if tentative else delete_after_s
-        d = (
-            (t_s - last_update_t_s[i]) > stale_after + _EPS_T_S
-            or (P[i, 0, 0] + P[i, 1, 1] + P[i, 2, 2]) > max_position_var_m2
-            or (tentative and not c and not in_window)
-        )
-        confirm[i] = c and not d
-        delete[i] = d
-    return confirm, delete
-
-
-@njit(
     "Tuple((float64[::1], float64[::1], int64[::1]))(int64[:], int64[:], float64[:], "
     "float64[:], int64[:], int64[:], int64)",
     cache=True,
@@ -630,8 +587,9 @@ def append_manage_kernel(
 ]:  # pragma: no cover - compiled
     """Append new tentative tracks (``x_new``, ``P_new``: ids from ``next_track_id``, one hit,
     born and updated at ``t_s``, uniform class belief), apply the management rules of
-    :func:`manage_kernel` to all rows, and return the kept rows' fields (confirmed ones with
-    status ``CONFIRMED`` and confirmation time ``t_s``), then the confirmed and deleted ids.
+    :func:`shorad.tracking.gnn.track_management` to all rows, and return the kept rows'
+    fields (confirmed ones with status ``CONFIRMED`` and confirmation time ``t_s``), then the
+    confirmed and deleted ids.
     """
     m = track_id.shape[0]
     n_new = x_new.shape[0]

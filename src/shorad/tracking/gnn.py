@@ -336,8 +336,9 @@ def track_management(
     while tentative), when
     ``sqrt(trace(P_position))`` exceeds ``max_position_sigma_m``, or when it is tentative and its
     window has closed without confirmation. A track deleted in this step is not also confirmed.
-    Time comparisons allow 1e-9 s of rounding. The reference of the compiled
-    :func:`shorad.tracking._kernels.manage_kernel`.
+    Time comparisons allow 1e-9 s of rounding. The rules the compiled
+    :func:`shorad.tracking._kernels.append_manage_kernel` applies (tested through
+    :func:`append_and_manage`).
 
     Parameters
     ----------
