@@ -133,10 +133,10 @@ def plan_campaign(
         bdir = base_dir or Path.cwd()
         source = "<scenario>"
     else:
-        from shorad.scenario.load import _read_yaml  # the loader's YAML 1.2 reading rules
+        from shorad.scenario.load import read_scenario_data
 
         p = Path(scenario)
-        raw = _read_yaml(p)
+        raw = read_scenario_data(p)
         if not isinstance(raw, dict):
             raise ConfigError(f"{p}: expected a mapping of scenario fields")
         data, path, bdir, source = raw, str(p), base_dir or p.parent, str(p)

@@ -38,6 +38,7 @@ import yaml
 
 from shorad.errors import ConfigError
 from shorad.scenario import parse_scenario
+from shorad.scenario.load import read_yaml
 from shorad.scenario.presets import bundled_presets
 from shorad.sim.spec import ScenarioSpec
 
@@ -207,12 +208,10 @@ def _preset_library(data: Mapping[str, Any], base_dir: Path) -> dict[str, dict[s
         return lib
     for i, rel in enumerate(presets):
         p = (base_dir / str(rel)).resolve()
-        try:
-            extra = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(
-                f"cannot read preset file {str(p)!r}: {exc}", field=f"presets[{i}]"
-            ) from None
+        try:  # the loader's own reader, so both see the same values (YAML 1.2 booleans)
+            extra = read_yaml(p, "preset file") or {}
+        except ConfigError as exc:
+            raise ConfigError(str(exc), field=f"presets[{i}]") from None
         for part in ("threats", "sensors", "effectors"):
             lib[part].update(extra.get(part) or {})
     lib["threats"].update(data.get("threat_classes") or {})

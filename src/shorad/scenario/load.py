@@ -42,7 +42,13 @@ from shorad.sim.spec import ScenarioSpec, Units
 from shorad.threats.base import Assets, RaidGroup, ThreatClass
 from shorad.tracking.gnn import TrackerConfig
 
-__all__ = ["demo_scenario_path", "load_scenario", "parse_scenario", "read_scenario_data"]
+__all__ = [
+    "demo_scenario_path",
+    "load_scenario",
+    "parse_scenario",
+    "read_scenario_data",
+    "read_yaml",
+]
 
 MAP_MARGIN_M = 500.0
 """A unit or asset may stand at most this far outside the buildings' extent."""
@@ -112,13 +118,16 @@ for _first in "tTfF":
     )
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: str | Path, what: str = "scenario file") -> Any:
+    """A YAML file as the scenario loader reads it (YAML 1.2 booleans, so ``on:`` stays a
+    key); errors name ``what`` the file is, the path, and the line of a syntax error."""
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"scenario file {str(path)!r} does not exist") from None
+        raise ConfigError(f"{what} {str(path)!r} does not exist") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read scenario file {str(path)!r}: {exc}") from None
+        raise ConfigError(f"cannot read {what} {str(path)!r}: {exc}") from None
     try:
         return yaml.load(text, Loader=_Yaml12Loader)
     except yaml.YAMLError as exc:
@@ -130,7 +139,7 @@ def _read_yaml(path: Path) -> Any:
 
 def read_scenario_data(path: str | Path) -> Any:
     """The raw mapping of a scenario file (YAML 1.2 booleans, so ``on:`` stays a key)."""
-    return _read_yaml(Path(path))
+    return read_yaml(path)
 
 
 def load_scenario(path: str | Path) -> ScenarioSpec:
@@ -151,7 +160,7 @@ def load_scenario(path: str | Path) -> ScenarioSpec:
         With the field path, the value and what was expected.
     """
     path = Path(path)
-    data = _read_yaml(path)
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path}: expected a mapping of scenario fields, got {type(data).__name__}"
@@ -167,7 +176,7 @@ def _library(model: ScenarioModel, base_dir: Path, source: str) -> PresetLibrary
         raise _format_validation(exc, "bundled presets") from None
     for i, rel in enumerate(model.presets):
         p = (base_dir / rel).resolve()
-        extra = _read_yaml(p) if p.exists() else None
+        extra = read_yaml(p, "preset file") if p.exists() else None
         if extra is None:
             raise ConfigError(f"preset file {str(p)!r} does not exist", field=f"presets[{i}]")
         try:
