@@ -257,3 +257,15 @@ class Assignments:
 
     def __len__(self) -> int:
         return int(self.effector_id.shape[0])
+
+    def take(self, idx: slice | NDArray[np.intp] | NDArray[np.bool_]) -> Assignments:
+        """Subset of rows (slice, index or boolean mask)."""
+        return Assignments(
+            effector_id=self.effector_id[idx],
+            track_id=self.track_id[idx],
+            fire_t_s=self.fire_t_s[idx],
+            rounds=self.rounds[idx],
+            intercept_t_s=self.intercept_t_s[idx],
+            aim_m=self.aim_m[idx],
+            pk_expected=self.pk_expected[idx],
+        )

@@ -20,7 +20,7 @@ a per-stage, per-entity stream of the run's seed, so a replicate is a pure funct
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -75,19 +75,7 @@ def _predict_to(tracks: Tracks, t_s: float, q_mps2: float) -> Tracks:
     if len(tracks) == 0 or t_s == tracks.t_s:
         return tracks
     x, P = predict(tracks.x, tracks.P, t_s - tracks.t_s, q_mps2)
-    return Tracks(
-        t_s=t_s,
-        track_id=tracks.track_id,
-        x=x,
-        P=P,
-        status=tracks.status,
-        class_prob=tracks.class_prob,
-        hits=tracks.hits,
-        born_t_s=tracks.born_t_s,
-        last_update_t_s=tracks.last_update_t_s,
-        confirmed_t_s=tracks.confirmed_t_s,
-        next_track_id=tracks.next_track_id,
-    )
+    return replace(tracks, t_s=t_s, x=x, P=P)
 
 
 def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
@@ -323,7 +311,7 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
                     ready_t[e] = t + reload_s[e]
                 t_i = float(orders.intercept_t_s[r])
                 held_until[tid] = max(held_until.get(tid, 0.0), t_i + look_s)
-                pending.append((t_i, shot_seq, _row(orders, r)))
+                pending.append((t_i, shot_seq, orders.take(slice(r, r + 1))))
                 shot_seq += 1
                 rec.record(
                     EventKind.ENGAGEMENT,
@@ -351,16 +339,3 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
             value=dets.z[:, 0],
         )
     return SimResult(seed=int(seed), end_t_s=float(t), plan=plan, events=rec.finish())
-
-
-def _row(a: Assignments, r: int) -> Assignments:
-    sl = slice(r, r + 1)
-    return Assignments(
-        effector_id=a.effector_id[sl],
-        track_id=a.track_id[sl],
-        fire_t_s=a.fire_t_s[sl],
-        rounds=a.rounds[sl],
-        intercept_t_s=a.intercept_t_s[sl],
-        aim_m=a.aim_m[sl],
-        pk_expected=a.pk_expected[sl],
-    )
