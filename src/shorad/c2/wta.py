@@ -194,8 +194,14 @@ def _max_flow(
 
 def surviving_value(inst: WtaInstance, x: NDArray[np.int64]) -> float:
     """Expected surviving value ``sum_j V_j prod_i (1 - p_ij) ** x_ij``."""
-    a = _log_survival(inst.p)
-    return float(np.sum(inst.value * np.exp(-np.sum(a * x, axis=0))))
+    return float(np.sum(_surviving(inst, _log_survival(inst.p), x)))
+
+
+def _surviving(
+    inst: WtaInstance, a: NDArray[np.float64], x: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Expected surviving value per target (T,), with ``a = -ln(1 - p)`` precomputed."""
+    return np.asarray(inst.value * np.exp(-np.sum(a * x, axis=0)), np.float64)
 
 
 def check_feasible(inst: WtaInstance, x: NDArray[np.int64]) -> None:
@@ -341,13 +347,12 @@ def _local_search(
     q = np.exp(-a)  # survival factor per unit
     with np.errstate(divide="ignore", over="ignore"):
         inv_q_m1 = 1.0 / q - 1.0
-    v = inst.value
     w, t = inst.shape
     compat = inst.p > 0
     cols = np.arange(t)[None, :]
     x = x.copy()
     while time.perf_counter() < deadline:
-        s = v * np.exp(-np.sum(a * x, axis=0))  # (T,) expected surviving value per target
+        s = _surviving(inst, a, x)  # (T,) expected surviving value per target
         thr = -1e-12 * max(float(s.sum()), 1e-300)
         room = x.sum(axis=0) < inst.capacity
         with np.errstate(invalid="ignore", over="ignore"):
@@ -474,7 +479,7 @@ def _vlns_round(
     keep[lifted] = False
     a = _log_survival(inst.p)
     fixed = _from_units(inst, ut[keep], tg[keep])
-    s = inst.value * np.exp(-np.sum(a * fixed, axis=0))
+    s = _surviving(inst, a, fixed)
     room = fixed.sum(axis=0) < inst.capacity
     lt = ut[lifted]
     q = np.exp(-a[lt])
@@ -726,7 +731,9 @@ def solve_exact(
         rounds += 1
         h.setOptionValue("time_limit", max(left, 1e-3))
         sol = highspy.HighsSolution()
-        sol.col_value = np.concatenate([best[pi, pj].astype(np.float64), _z_of(inst, a, best)])
+        sol.col_value = np.concatenate(
+            [best[pi, pj].astype(np.float64), _surviving(inst, a, best)]
+        )
         sol.value_valid = True
         h.setSolution(sol)
         h.run()
@@ -774,7 +781,3 @@ def solve_exact(
         seconds=time.perf_counter() - t0,
         iterations=rounds,
     )
-
-
-def _z_of(inst: WtaInstance, a: NDArray[np.float64], x: NDArray[np.int64]) -> NDArray[np.float64]:
-    return np.asarray(inst.value * np.exp(-np.sum(a * x, axis=0)), np.float64)
