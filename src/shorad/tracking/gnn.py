@@ -37,7 +37,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -47,6 +47,7 @@ from scipy.special import gammaincinv
 
 from shorad.errors import ConfigError, SimulationError
 from shorad.sensors.base import AZ, RANGE_RATE, Detections
+from shorad.tracking._fused import gnn_scan_kernel
 from shorad.tracking._kernels import (
     append_manage_kernel,
     classify_kernel,
@@ -460,7 +461,7 @@ class GnnTracker:
         Spread of each class's speed (m/s), > 0.
     """
 
-    __slots__ = ("_class_sigma", "_class_speed", "_config", "_gate_d2", "_max_pos_var")
+    __slots__ = ("_class_sigma", "_class_speed", "_config", "_gate_d2", "_max_pos_var", "fused")
 
     def __init__(
         self,
@@ -490,6 +491,9 @@ class GnnTracker:
         # chi-square quantile with 3 dof: F^-1(p) = 2 P^-1(3/2, p) (regularised gamma).
         self._gate_d2 = float(2.0 * gammaincinv(1.5, config.gate_probability))
         self._max_pos_var = config.max_position_sigma_m**2
+        self.fused = True
+        """Run full-position scans without range rate as one compiled call (the default);
+        ``False`` takes the general path, the fused call's reference (same pictures)."""
 
     @property
     def config(self) -> TrackerConfig:
@@ -577,6 +581,91 @@ class GnnTracker:
         """An empty picture at time ``t_s`` (s)."""
         return Tracks.empty(self.n_classes, t_s=t_s)
 
+    def _step_fused(
+        self,
+        tracks: Tracks,
+        z3: NDArray[np.float64],
+        r3: NDArray[np.float64],
+        spos3: NDArray[np.float64],
+        t_s: float,
+        dt_s: float,
+    ) -> TrackerStep:
+        """:meth:`step` for a scan whose detections all have a 3-D position and no range rate.
+
+        One compiled call (:func:`shorad.tracking._fused.gnn_scan_kernel`) runs the same
+        kernels in the same order as the general path below, with the compiled port of SciPy's
+        assignment; the pictures are identical (tested).
+        """
+        cfg = self._config
+        if len(tracks) == 0 and z3.shape[0] == 0:
+            return TrackerStep(
+                tracks=replace(tracks, t_s=t_s),
+                det_track_id=_NO_IDS,
+                confirmed_ids=_NO_IDS,
+                deleted_ids=_NO_IDS,
+            )
+        (
+            track_id,
+            x,
+            p,
+            status,
+            class_prob,
+            hits,
+            born,
+            last_update,
+            confirmed_t,
+            det_track_id,
+            confirmed_ids,
+            deleted_ids,
+        ) = gnn_scan_kernel(
+            _writeable(tracks.track_id),
+            _writeable(tracks.x),
+            _writeable(tracks.P),
+            _writeable(tracks.status),
+            _writeable(tracks.class_prob),
+            _writeable(tracks.hits),
+            _writeable(tracks.born_t_s),
+            _writeable(tracks.last_update_t_s),
+            _writeable(tracks.confirmed_t_s),
+            tracks.next_track_id,
+            dt_s,
+            z3,
+            r3,
+            spos3,
+            t_s,
+            cfg.q_mps2,
+            self._gate_d2,
+            _OUT_OF_GATE_COST,
+            self._class_speed,
+            self._class_sigma,
+            cfg.init_speed_sigma_mps,
+            cfg.confirm_hits,
+            cfg.confirm_window_s,
+            cfg.delete_after_s,
+            cfg.tentative_delete_after_s,
+            self._max_pos_var,
+        )
+        n_new = int(np.count_nonzero(det_track_id >= tracks.next_track_id))
+        out = Tracks(
+            t_s,
+            track_id,
+            x,
+            p,
+            status,
+            class_prob,
+            hits,
+            born,
+            last_update,
+            confirmed_t,
+            next_track_id=tracks.next_track_id + n_new,
+        )
+        return TrackerStep(
+            tracks=out,
+            det_track_id=det_track_id,
+            confirmed_ids=confirmed_ids,
+            deleted_ids=deleted_ids,
+        )
+
     def step(self, tracks: Tracks, dets: Detections, t_s: float) -> TrackerStep:
         """Process one sensor scan.
 
@@ -637,6 +726,8 @@ class GnnTracker:
             z3 = np.ascontiguousarray(dz[use, :3])
             r3 = np.ascontiguousarray(dets.R[use][:, :3, :3])
             spos3 = np.ascontiguousarray(dets.sensor_pos_m[use])
+        if self.fused and all_pos and not finite[:, RANGE_RATE].any():
+            return self._step_fused(tracks, z3, r3, spos3, t_s, dt_s)
         det_track_id = np.empty(n, np.int64)
         unassigned = np.ones(n, np.bool_)
 
