@@ -404,6 +404,7 @@ def run_campaign(
             if not pending:
                 return
             st.insert_rows(pending)
+            st.yield_to_readers()  # a `shorad results` waiting for the file reads now
             for r in pending:
                 if r["status"] == "ok":
                     prog.ok += 1

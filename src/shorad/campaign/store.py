@@ -15,13 +15,24 @@ Tables
 
 Rows are inserted in small batches, each batch in one transaction with
 ``ON CONFLICT DO NOTHING``: a batch is either all in or not at all, and a row already present
-is never duplicated or overwritten. Only one process may hold a DuckDB file open for writing;
-the campaign client is that process.
+is never duplicated or overwritten.
+
+Reading while a campaign writes
+-------------------------------
+DuckDB lets one process hold a database file, or several processes read it, not both. The
+campaign client holds its store for the whole campaign, so a reader (``shorad results``) that
+finds the file locked asks for it: it creates ``STORE.read-request.PID`` and retries. After
+each committed batch the writer looks for such files (one directory listing); if there is
+one it closes the file, waits until the requests are gone (the reader removes its file when
+it closes, at most ``yield_s`` seconds) and opens it again. A request whose process no longer
+exists is removed. So a reader sees the rows committed so far, a consistent snapshot, and a
+campaign without readers pays nothing.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -90,20 +101,89 @@ class ResultStore:
         The database file (created with its tables if missing).
     read_only : bool
         Open without write access (``shorad results``); the file must exist.
+    wait_s : float
+        How long to wait for a file another process holds: a reader asks the campaign
+        writer to let go (see the module docstring), a writer waits for readers to finish.
     """
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False, wait_s: float = 30.0) -> None:
         self.path = Path(path)
+        self.read_only = read_only
+        self.wait_s = float(wait_s)
+        self._request: Path | None = None
         if read_only and not self.path.exists():
             raise ConfigError(f"results store {str(self.path)!r} does not exist")
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise ConfigError(f"cannot open results store {str(self.path)!r}: {exc}") from None
+        self.con = self._connect()
         if not read_only:
             self.con.execute(_SCHEMA)
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """Open the file, waiting up to ``wait_s`` while another process holds it."""
+        deadline = time.monotonic() + self.wait_s
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=self.read_only)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise ConfigError(
+                        f"cannot open results store {str(self.path)!r}: {exc}"
+                    ) from None
+                if self.read_only and self._request is None:
+                    self._request = self.path.with_name(
+                        f"{self.path.name}.read-request.{os.getpid()}"
+                    )
+                    self._request.touch()
+                if time.monotonic() > deadline:
+                    self._drop_request()
+                    who = "a running campaign" if self.read_only else "another process"
+                    raise ConfigError(
+                        f"results store {str(self.path)!r} is held by {who} that did not let "
+                        f"go within {self.wait_s:g} s; try again"
+                    ) from None
+                time.sleep(0.05)
+            except duckdb.Error as exc:
+                self._drop_request()
+                raise ConfigError(f"cannot open results store {str(self.path)!r}: {exc}") from None
+
+    def _drop_request(self) -> None:
+        if self._request is not None:
+            self._request.unlink(missing_ok=True)
+            self._request = None
+
+    def _read_requests(self) -> list[Path]:
+        """Pending readers' request files; those of processes that are gone are removed."""
+        live = []
+        for f in self.path.parent.glob(f"{self.path.name}.read-request.*"):
+            try:
+                os.kill(int(f.name.rsplit(".", 1)[1]), 0)
+            except ProcessLookupError:
+                f.unlink(missing_ok=True)
+                continue
+            except (ValueError, PermissionError):
+                pass  # not ours to judge: treat as live
+            live.append(f)
+        return live
+
+    def yield_to_readers(self, yield_s: float = 10.0) -> bool:
+        """Let waiting readers in (writer side; call between batches).
+
+        Closes the file if a reader asked for it, waits until every request is withdrawn
+        (at most ``yield_s`` seconds) and opens it again. Returns whether it let go.
+        """
+        if self.read_only or not self._read_requests():
+            return False
+        self.con.close()
+        deadline = time.monotonic() + yield_s
+        while self._read_requests() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        wait_s, self.wait_s = self.wait_s, max(self.wait_s, 600.0)  # a reader still reading
+        try:
+            self.con = self._connect()
+        finally:
+            self.wait_s = wait_s
+        return True
 
     def __enter__(self) -> ResultStore:
         return self
@@ -114,6 +194,7 @@ class ResultStore:
     def close(self) -> None:
         """Close the connection (committed rows are already durable)."""
         self.con.close()
+        self._drop_request()
 
     # -- campaigns --------------------------------------------------------------------------
 
