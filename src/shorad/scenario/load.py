@@ -280,6 +280,7 @@ def _sensor(preset: Any, name: str) -> SensorConfig:
             laser_max_range_m=preset.laser_max_range_m,
             sigma_range_m=preset.sigma_range_m,
             false_alarms_per_scan=preset.false_alarms_per_scan,
+            cueing=preset.cueing,
         )
     if isinstance(preset, RfPreset):
         return RfConfig(

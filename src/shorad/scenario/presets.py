@@ -130,6 +130,12 @@ class EoirPreset(_Sourced):
     laser_max_range_m: float = Field(default=0.0, ge=0, description="0: no laser rangefinder")
     sigma_range_m: PositiveFloat = 1.0
     false_alarms_per_scan: float = Field(default=0.0, ge=0)
+    cueing: str = Field(
+        default="search",
+        pattern="^(search|tracks)$",
+        description="search: step through azimuth sectors; tracks: look at the most "
+        "threatening confirmed track in reach (radar-cued), search when there is none",
+    )
 
     @model_validator(mode="after")
     def _limits(self) -> EoirPreset:

@@ -17,7 +17,13 @@ from shorad.sensors.base import (
     wrap_2pi,
 )
 from shorad.sensors.coverage import Coverage, analyse_coverage, grid_axes, sensor_pd
-from shorad.sensors.eoir import EoirConfig, EoirSensor, eoir_detection_probability
+from shorad.sensors.eoir import (
+    CUEING_MODES,
+    EoirConfig,
+    EoirSensor,
+    cued_pointing,
+    eoir_detection_probability,
+)
 from shorad.sensors.factory import SensorConfig, make_sensor
 from shorad.sensors.radar import (
     Radar,
@@ -32,6 +38,7 @@ from shorad.sensors.rf import RfConfig, RfSensor
 __all__ = [
     "AZ",
     "CLUTTER_ID",
+    "CUEING_MODES",
     "EL",
     "N_MEAS",
     "RANGE",
@@ -49,6 +56,7 @@ __all__ = [
     "Targets",
     "analyse_coverage",
     "cartesian_from_polar",
+    "cued_pointing",
     "detection_probability",
     "eoir_detection_probability",
     "expected_false_alarms",

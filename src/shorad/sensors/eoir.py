@@ -22,8 +22,18 @@ sectors, one per scan: at scan time ``t`` it looks at sector ``floor(t / scan_pe
 mod n_sectors`` centred at azimuth ``sector * 2 pi / n_sectors`` (:meth:`EoirSensor.pointing_az`).
 The slew to the next sector, ``(2 pi / n_sectors) / slew_rate_rad_s``, must fit in one scan
 period (checked when the scenario is loaded). So a direction is revisited every
-``n_sectors * scan_period_s`` (:attr:`EoirSensor.revisit_s`). Cued tracking (pointing at a
-track) is not modelled; ``scan(..., pointing_az_rad=...)`` lets a caller point the camera.
+``n_sectors * scan_period_s`` (:attr:`EoirSensor.revisit_s`).
+
+Cueing (``cueing: tracks``)
+---------------------------
+A pan-tilt camera in a counter-drone site is usually cued by the radar picture rather than
+left to search. With ``cueing: tracks`` the simulation points the camera, at each look, at the
+confirmed track in reach (inside the range and elevation limits and in line of sight of its
+predicted position) with the highest threat value of the latest C2 threat evaluation, the
+nearest first among equals (:func:`cued_pointing`). The mount turns at most
+``slew_rate * scan_period_s`` per look towards it; with no track in reach the camera goes on
+with the search pattern. The camera sees what falls in its field of view around that
+pointing, the cued track and any other. ``scan(..., pointing_az_rad=...)`` points it.
 
 Measurements
 ------------
@@ -42,6 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from shorad.errors import ConfigError
 from shorad.geo import World
 from shorad.sensors.base import (
     AZ,
@@ -56,9 +67,17 @@ from shorad.sensors.base import (
     wrap_2pi,
 )
 
-__all__ = ["EoirConfig", "EoirSensor", "eoir_detection_probability"]
+__all__ = [
+    "CUEING_MODES",
+    "EoirConfig",
+    "EoirSensor",
+    "cued_pointing",
+    "eoir_detection_probability",
+]
 
 _TWO_PI = 2.0 * math.pi
+CUEING_MODES = ("search", "tracks")
+"""How an EO/IR camera chooses where to look (:attr:`EoirConfig.cueing`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +111,9 @@ class EoirConfig:
         One-sigma laser range error.
     false_alarms_per_scan : float, default 0.0
         Mean false detections per look.
+    cueing : str, default "search"
+        ``search`` (the sector search pattern) or ``tracks`` (pointed at the most threatening
+        confirmed track in reach, see the module docstring).
     """
 
     name: str
@@ -109,6 +131,13 @@ class EoirConfig:
     laser_max_range_m: float = 0.0
     sigma_range_m: float = 1.0
     false_alarms_per_scan: float = 0.0
+    cueing: str = "search"
+
+    def __post_init__(self) -> None:
+        if self.cueing not in CUEING_MODES:
+            raise ConfigError(
+                f"must be one of {CUEING_MODES}, got {self.cueing!r}", field="EoirConfig.cueing"
+            )
 
     @property
     def n_sectors(self) -> int:
@@ -273,3 +302,48 @@ class EoirSensor(MountedSensor[EoirConfig]):
         return self.scan(
             world, t_s, targets.pos_m, targets.threat_id, rng=rng, visibility=visibility
         )
+
+
+def cued_pointing(
+    sensor: EoirSensor,
+    world: World,
+    track_pos_m: NDArray[np.float64],
+    priority: NDArray[np.float64],
+    prev_az_rad: float | None,
+) -> float | None:
+    """Azimuth (rad) a track-cued camera looks at, or None when no track is in reach.
+
+    Parameters
+    ----------
+    sensor : EoirSensor
+    world : World
+        For the line of sight to each track's predicted position.
+    track_pos_m : (m, 3) float64
+        Predicted positions (ENU) of the confirmed tracks at the look time.
+    priority : (m,) float64
+        Their threat values; the highest in reach is looked at, the nearest among equals.
+    prev_az_rad : float or None
+        Where the camera looked at its previous look (None: free to point anywhere).
+
+    Returns
+    -------
+    float or None
+        The chosen track's azimuth, or as far towards it as the mount turns in one scan
+        period (``slew_rate_rad_s * scan_period_s``), in [0, 2 pi). None for a staring
+        camera (it sees every azimuth) or when no track is in range, elevation and sight.
+    """
+    cfg = sensor.config
+    if cfg.n_sectors == 1 or track_pos_m.shape[0] == 0:
+        return None
+    ok, z = visible_from([sensor], world, track_pos_m)
+    idx = np.flatnonzero(ok[0])
+    if idx.size == 0:
+        return None
+    z = z[0]
+    best = idx[np.lexsort((z[idx, 0], -priority[idx]))[0]]
+    want = float(z[best, 1])
+    if prev_az_rad is None:
+        return want
+    turn = (want - prev_az_rad + math.pi) % _TWO_PI - math.pi
+    step = cfg.slew_rate_rad_s * cfg.scan_period_s
+    return float((prev_az_rad + min(max(turn, -step), step)) % _TWO_PI)

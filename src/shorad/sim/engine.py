@@ -8,7 +8,8 @@ Fixed-step loop (``time_step_s``). At each step, in this order:
 3. threats that reached their aim point unharmed leak and hit their asset;
 4. every sensor (radar, EO/IR, RF) whose scan falls on this step scans, and the tracker takes
    its detections, one ``tracker.step`` per scan (sensors are phased across steps, so scans
-   are asynchronous; each has its own scan period and random stream);
+   are asynchronous; each has its own scan period and random stream); a camera with
+   ``cueing: tracks`` looks where the current picture's most threatening confirmed track is;
 5. on C2 cycles, tracks are predicted to now, evaluated and assigned; magazines, fire
    channels and reloads are updated.
 
@@ -32,16 +33,18 @@ from shorad.engagement import NO_THREAT, resolve_engagements
 from shorad.rng import RunStreams
 from shorad.sensors import (
     Detections,
+    EoirSensor,
     Sensor,
     Targets,
     cartesian_from_polar,
+    cued_pointing,
     make_sensor,
     visible_from,
 )
 from shorad.sim.events import EventKind, EventLog, EventRecorder
 from shorad.sim.spec import ScenarioSpec
 from shorad.threats import ThreatPlan, plan_raid, truth_at
-from shorad.tracking import Tracks
+from shorad.tracking import CONFIRMED, Tracks
 from shorad.tracking.factory import build_tracker
 from shorad.tracking.kalman import predict
 
@@ -118,6 +121,14 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
                     (u + j) % every,
                 )
             )
+    # cameras cued by the picture (cueing: tracks) and where each looked last
+    cued = {
+        i
+        for i, r in enumerate(mounted)
+        if isinstance(r[1], EoirSensor) and r[1].config.cueing == "tracks"
+    }
+    pointing: dict[int, float] = {}
+    threat_of: dict[int, float] = {}  # track id -> threat value of the latest evaluation
     emits_by_class = np.array([c.emits_control_link for c in spec.classes], np.bool_)
     tracker = build_tracker(
         spec.tracker.method,
@@ -235,7 +246,8 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
         # 4. sensors and tracking
         truth = truth_at(plan, t, killed)
         alive = np.flatnonzero(truth.alive)
-        due = [r for r in mounted if k % r[3] == r[4]]
+        due_idx = [i for i, r in enumerate(mounted) if k % r[3] == r[4]]
+        due = [mounted[i] for i in due_idx]
         if due:
             ok, z_true = visible_from([r[1] for r in due], world, truth.pos_m[alive])
             targets = Targets(
@@ -246,9 +258,31 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
                 threat_id=plan.threat_id[alive],
             )
         for row, (_, sensor, rng, _, _) in enumerate(due):
-            dets = sensor.scan_targets(
-                world, t, targets, rng=rng, visibility=(ok[row], z_true[row])
-            )
+            i_m = due_idx[row]
+            if i_m in cued and isinstance(sensor, EoirSensor):
+                conf = tracks.status == CONFIRMED
+                ahead = t - tracks.t_s
+                point = cued_pointing(
+                    sensor,
+                    world,
+                    tracks.x[conf, :3] + ahead * tracks.x[conf, 3:],
+                    np.array([threat_of.get(i, 0.0) for i in tracks.track_id[conf].tolist()]),
+                    pointing.get(i_m),
+                )
+                pointing[i_m] = sensor.pointing_az(t) if point is None else point
+                dets = sensor.scan(
+                    world,
+                    t,
+                    targets.pos_m,
+                    targets.threat_id,
+                    rng=rng,
+                    visibility=(ok[row], z_true[row]),
+                    pointing_az_rad=pointing[i_m],
+                )
+            else:
+                dets = sensor.scan_targets(
+                    world, t, targets, rng=rng, visibility=(ok[row], z_true[row])
+                )
             step = tracker.step(tracks, dets, t)
             tracks = step.tracks
             if len(dets):
@@ -296,6 +330,14 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
             now = _predict_to(tracks, t, spec.tracker.q_mps2)
             held = np.array([i for i, until in held_until.items() if until > t], np.int64)
             assessment = evaluate_threats(now, assets)
+            if cued:
+                threat_of = dict(
+                    zip(
+                        assessment.track_id.tolist(),
+                        assessment.threat_value.tolist(),
+                        strict=True,
+                    )
+                )
             state = EffectorState(
                 shots_left=shots_left.copy(),
                 channels_busy=channels_busy.copy(),
