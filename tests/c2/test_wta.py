@@ -170,3 +170,79 @@ def test_vlns_round_with_second_slots_never_worsens() -> None:
         f_new = surviving_value(inst, x)
         assert f_new <= f * (1 + 1e-12)
         f = f_new
+
+
+# --- Compiled assignment kernel against its reference (scipy) -----------------------------------
+
+
+def _lsa_cost(cost: np.ndarray) -> float:
+    from scipy.optimize import linear_sum_assignment
+
+    r, c = linear_sum_assignment(cost)
+    return float(cost[r, c].sum())
+
+
+@pytest.mark.parametrize("kind", ["uniform", "ties", "rank_one", "padded"])
+def test_lapjv_kernel_matches_scipy(kind: str) -> None:
+    from shorad.c2._kernels import lapjv_kernel
+
+    g = np.random.default_rng(11)
+    for n in (1, 2, 3, 5, 8, 30, 120):
+        for _ in range(15):
+            if kind == "uniform":
+                cost = g.uniform(-1.0, 1.0, (n, n))
+            elif kind == "ties":
+                cost = np.round(g.uniform(0.0, 3.0, (n, n)))
+            elif kind == "rank_one":  # the VLNS round's shape: -s_j p_uj
+                cost = -g.uniform(0, 100, n)[None, :] * g.uniform(0, 1, (n, n))
+            else:  # rectangular made square by identical zero rows (how wta.py calls it)
+                cost = np.zeros((n, n))
+                rows = max(1, n // 2)
+                cost[:rows] = -g.uniform(0, 1, (rows, n))
+            col = lapjv_kernel(np.ascontiguousarray(cost))
+            assert np.array_equal(np.sort(col), np.arange(n))  # a permutation
+            assert_allclose(cost[np.arange(n), col].sum(), _lsa_cost(cost), rtol=1e-12, atol=1e-12)
+
+
+def test_lapjv_kernel_equals_brute_force_on_small_padded_problems() -> None:
+    from shorad.c2._kernels import lapjv_kernel
+
+    g = np.random.default_rng(2)
+    for _ in range(300):
+        m = int(g.integers(1, 7))
+        n = int(g.integers(1, m + 1))
+        cost = np.zeros((m, m))
+        cost[:n] = -g.uniform(size=(n, m))
+        col = lapjv_kernel(cost)
+        best = min(
+            sum(cost[i, perm[i]] for i in range(m)) for perm in itertools.permutations(range(m))
+        )
+        assert cost[np.arange(m), col].sum() == pytest.approx(best, abs=1e-12)
+
+
+def test_assignment_avoids_forbidden_entries_and_is_optimal() -> None:
+    from shorad.c2.wta import _BIG, _assignment
+
+    g = np.random.default_rng(4)
+    for n, m in [(5, 6), (40, 44), (60, 200), (100, 100)]:
+        cost = -g.uniform(0, 50, (n, m))
+        cost[g.uniform(size=(n, m)) < 0.3] = _BIG
+        cost[np.arange(n), np.arange(n)] = -g.uniform(0, 50, n)  # a feasible full matching
+        rows, cols = _assignment(cost)
+        assert np.array_equal(np.sort(rows), np.arange(n))
+        assert len(set(cols.tolist())) == n
+        assert (cost[rows, cols] < _BIG).all()
+        assert_allclose(cost[rows, cols].sum(), _lsa_cost(cost), rtol=1e-10)
+
+
+@pytest.mark.skipif(not ANDERSEN.exists(), reason="../shared/benchmarks/wta not present")
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fast_reaches_the_optimum_of_50x100x2_for_several_seeds(seed: int) -> None:
+    import time
+
+    inst = read_wta(ANDERSEN / "data" / "wta_50x100x2.txt")
+    sol = solve_fast(
+        inst, time_limit_s=0.5, rng=np.random.default_rng(seed), clock=time.process_time
+    )
+    check_feasible(inst, sol.x)
+    assert sol.surviving_value == pytest.approx(123.838458, rel=1e-7)  # proven optimum

@@ -19,15 +19,19 @@ the objective is ``sum_j V_j exp(-y_j)``, separable and convex in ``y``. Outer a
 proven lower bound, the true ``F`` of its solution an upper bound. Cuts at the new ``y_j`` are
 added and the MILP re-solved (warm-started from the incumbent) until the bounds meet.
 
-*Fast* (:func:`solve_fast`). Maximum-marginal-return greedy construction, then a local search
-over single-unit moves and two-unit swaps between targets (each evaluated for all candidates
-at once with numpy), restarted from perturbed incumbents until the time budget is spent.
+*Fast* (:func:`solve_fast`). The better of a maximum-marginal-return greedy and a
+linear-assignment construction, polished by single-unit moves and swaps (each evaluated for
+all candidates at once with numpy); then very-large-neighbourhood rounds (one unit lifted from
+every target, all reassigned at once by a linear assignment solved with the compiled
+Jonker-Volgenant kernel of :mod:`shorad.c2._kernels`), with iterated-local-search kicks,
+until the time budget is spent.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from shorad._highs import quiet_highs as _quiet_highs
+from shorad.c2._kernels import lapjv_kernel
 from shorad.errors import ConfigError
 
 __all__ = [
@@ -333,7 +338,12 @@ def _greedy(inst: WtaInstance) -> NDArray[np.int64]:
 
 
 def _local_search(
-    inst: WtaInstance, x: NDArray[np.int64], deadline: float, *, swaps: bool = True
+    inst: WtaInstance,
+    x: NDArray[np.int64],
+    deadline: float,
+    *,
+    swaps: bool = True,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> NDArray[np.int64]:
     """Improving single-unit moves (and swaps) until none is left.
 
@@ -351,7 +361,7 @@ def _local_search(
     compat = inst.p > 0
     cols = np.arange(t)[None, :]
     x = x.copy()
-    while time.perf_counter() < deadline:
+    while clock() < deadline:
         s = _surviving(inst, a, x)  # (T,) expected surviving value per target
         thr = -1e-12 * max(float(s.sum()), 1e-300)
         room = x.sum(axis=0) < inst.capacity
@@ -421,9 +431,11 @@ def _from_units(
 _BIG = 1e18
 _VLNS_BATCH = 100_000
 """Most units lifted in one very-large-neighbourhood round."""
-_SECOND_SLOTS = 0.1
+_SECOND_SLOTS = 0.3
 """Share of targets (at least 25) offered a second lifted unit in a round when units
 outnumber targets."""
+_PATIENCE = 10
+"""VLNS rounds without improvement before the incumbent is kicked."""
 
 
 def _assignment_construction(inst: WtaInstance) -> NDArray[np.int64]:
@@ -460,13 +472,17 @@ def _vlns_round(
     unit (chosen at random) is lifted; with the rest fixed,
     target ``j`` survives with ``s_j`` and taking lifted unit ``u`` makes it ``s_j q_uj``.
     Allowing at most one lifted unit per target makes the best reassignment a linear
-    assignment problem (a very large neighbourhood, after Ahuja et al. 2007). When units
-    outnumber targets, the ``_SECOND_SLOTS`` share of targets with the largest ``s_j`` get a
-    second column, priced conservatively (see below) so that a round never makes ``x``
-    worse.
+    assignment problem (a very large neighbourhood, after Ahuja et al. 2007), solved by
+    :func:`_assignment`. With one column per target no held target could gain a unit, so
+    when units outnumber targets, the ``_SECOND_SLOTS`` share of targets with the largest
+    ``s_j`` get a second column. At random, half the rounds price it as if the strongest
+    lifted unit took the first slot (never overstating the gain: with ``q_min`` the smallest
+    survival factor, ``s_j q_u (q_v - 1) <= s_j q_min (q_v - 1)`` for any first unit ``u``),
+    the other half as if the unit lifted from that target came back (closer to what
+    happens, but it can overstate; mixing the two keeps the search out of traps either one
+    falls into alone). The round's plan is kept only if it is no worse than ``x``, so a
+    round never makes ``x`` worse.
     """
-    from scipy.optimize import linear_sum_assignment
-
     ut, tg = _units(inst, x)
     if ut.size == 0:
         return x
@@ -493,20 +509,44 @@ def _vlns_round(
     room2 = load + 2 <= inst.capacity
     n_second = min(n_second, int(room2.sum()))
     if n_second > 0:
-        # more units than targets: a second slot on the most valuable targets. Priced as if
-        # the first lifted unit there were the strongest lifted one (smallest q), it never
-        # overstates the gain: s_j q_u (q_v - 1) <= s_j q_min (q_v - 1) for any first u, so
-        # the true value after the round is at most the assignment's, which is at most now.
         ex = np.argpartition(-np.where(room2, s, -1.0), n_second - 1)[:n_second]
-        q_min = np.min(np.where(inst.p[lt][:, ex] > 0, q[:, ex], 1.0), axis=0)
-        second = (s[ex] * q_min)[None, :] * (q[:, ex] - 1.0)
+        first_q = np.min(np.where(inst.p[lt] > 0, q, 1.0), axis=0)  # strongest lifted unit
+        if rng.random() < 0.5:  # half the rounds: as if the unit lifted there came back
+            first_q[tg[lifted]] = q[np.arange(lifted.size), tg[lifted]]
+        second = (s[ex] * first_q[ex])[None, :] * (q[:, ex] - 1.0)
         second = np.where(feasible[:, ex] & room2[None, ex], second, _BIG)
         cost = np.concatenate([cost, second], axis=1)
         colmap = np.concatenate([colmap, ex])
-    rows, cols = linear_sum_assignment(cost)
+    rows, cols = _assignment(cost)
     new_tg = tg.copy()
     new_tg[lifted[rows]] = colmap[cols]
-    return _from_units(inst, ut, new_tg)
+    new = _from_units(inst, ut, new_tg)
+    if n_second > 0 and np.sum(_surviving(inst, a, new)) > np.sum(_surviving(inst, a, x)):
+        return x
+    return new
+
+
+def _assignment(cost: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Minimum-cost assignment of every row of ``cost`` (n <= m); ``_BIG`` marks forbidden.
+
+    A full matching avoiding ``_BIG`` must exist. When rows are more than half the columns,
+    the compiled Jonker-Volgenant kernel solves the problem padded square with zero rows
+    (several times faster than scipy on VLNS rounds, whose optimum is close to the identity
+    matching that its initialisation finds); otherwise scipy's solver.
+    """
+    n, m = cost.shape
+    if 2 * n <= m:
+        from scipy.optimize import linear_sum_assignment
+
+        r, c = linear_sum_assignment(cost)
+        return np.asarray(r, np.int64), np.asarray(c, np.int64)
+    ok = cost < _BIG
+    # a forbidden entry costs more than any difference between two feasible matchings
+    big = 2.0 * n * (1.0 + float(np.max(np.abs(cost[ok])))) if ok.any() else 1.0
+    sq = np.zeros((m, m))
+    sq[:n] = np.where(ok, cost, big)
+    col = lapjv_kernel(sq)
+    return np.arange(n, dtype=np.int64), col[:n]
 
 
 def _perturb(
@@ -534,13 +574,15 @@ def solve_fast(
     time_limit_s: float = 0.5,
     rng: np.random.Generator | None = None,
     start: NDArray[np.int64] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> WtaSolution:
     """Assignment-based construction, then very-large-neighbourhood search + local search.
 
     Starts from the better of the marginal-return greedy and the linear-assignment
-    construction (each polished by local search), then repeats: reassign one unit per target
-    optimally (a linear assignment, :func:`_vlns_round`), polish with moves and swaps, keep
-    if better; until the time budget is spent or ``patience`` rounds bring nothing.
+    construction (each polished by local search), then repeats until the time budget is
+    spent: reassign one unit per target optimally (a linear assignment, :func:`_vlns_round`),
+    polish with single-unit moves, keep if better; after ``_PATIENCE`` rounds without
+    improvement, kick the best plan (move 5 % of the units at random) and go on from there.
 
     Parameters
     ----------
@@ -551,6 +593,10 @@ def solve_fast(
         Stream choosing which unit is lifted from each target; default: seeded with 0.
     start : (W, T) int64, optional
         A feasible solution to start from as well; the result is never worse than it.
+    clock : callable, optional
+        The clock the budget is counted on: wall time by default; ``time.process_time``
+        counts the solve's CPU time instead (to measure on a machine shared with other jobs).
+        ``WtaSolution.seconds`` is wall time either way.
 
     Notes
     -----
@@ -559,7 +605,7 @@ def solve_fast(
     how far the search gets depends on the machine's speed.
     """
     t0 = time.perf_counter()
-    deadline = t0 + time_limit_s
+    deadline = clock() + time_limit_s
     rng = np.random.default_rng(0) if rng is None else rng
     starts = [_greedy(inst), _assignment_construction(inst)]
     if start is not None:
@@ -574,11 +620,10 @@ def solve_fast(
     best_f = min(vals)
     rounds = 0
     stale = 0
-    patience = 20
     cur, cur_f = best, best_f
-    while time.perf_counter() < deadline:
+    while clock() < deadline:
         rounds += 1
-        x = _local_search(inst, _vlns_round(inst, cur, rng), deadline, swaps=False)
+        x = _local_search(inst, _vlns_round(inst, cur, rng), deadline, swaps=False, clock=clock)
         f = surviving_value(inst, x)
         if f < cur_f * (1.0 - 1e-12):
             cur, cur_f, stale = x, f, 0
@@ -586,7 +631,7 @@ def solve_fast(
                 best, best_f = x, f
         else:
             stale += 1
-        if stale >= patience:  # iterated local search: kick the best solution and go on
+        if stale >= _PATIENCE:  # iterated local search: kick the best solution and go on
             cur = _perturb(inst, best, rng)
             cur_f, stale = surviving_value(inst, cur), 0
     return WtaSolution(
