@@ -685,6 +685,17 @@ def plan(
     validate_runs: Annotated[
         int, typer.Option("--validate", help="Runs per layout for a leakage comparison.", min=0)
     ] = 0,
+    demand_kind: Annotated[
+        str,
+        typer.Option(
+            "--demand", help="approach (rings on the approaches) | raid (sampled raid paths)."
+        ),
+    ] = "approach",
+    raid_samples: Annotated[int, typer.Option(help="Raids sampled for --demand raid.", min=1)] = 8,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="First raid's seed for --demand raid (default: the scenario's).", min=0),
+    ] = None,
 ) -> None:
     """Site N rooftop units for the best weighted coverage of the approaches (LOS-aware)."""
     import json
@@ -697,6 +708,8 @@ def plan(
         approach_demand,
         compute_coverage,
         cover_problem,
+        filter_candidates,
+        raid_demand,
         read_candidates,
         roof_candidates,
         solve_exact,
@@ -721,6 +734,8 @@ def plan(
             )
         if method not in ("exact", "fast"):
             raise ConfigError(f"expected exact or fast, got {method!r}", field="--method")
+        if demand_kind not in ("approach", "raid"):
+            raise ConfigError(f"expected approach or raid, got {demand_kind!r}", field="--demand")
         template = template_unit(data, unit_type)
         utype = resolve_unit_type(
             data, template, spec, base_dir=scenario.parent, max_range_m=range_m
@@ -728,10 +743,13 @@ def plan(
         mast = float(template.get("mast_m", 3.0))
         with bar:
             t_c = bar.add_task("candidates", total=1)
-            if candidates == "roofs":
+            try:
                 no_go = [
                     spec.world.buildings.find(x.strip()) for x in exclude.split(",") if x.strip()
                 ]
+            except ConfigError as exc:
+                raise ConfigError(str(exc), field="--exclude") from None
+            if candidates == "roofs":
                 cand = roof_candidates(
                     spec.world,
                     spec.assets.aim_m[:, :2],
@@ -740,8 +758,16 @@ def plan(
                     min_spacing_m=min_spacing,
                 )
             else:
-                cand = read_candidates(candidates, spec.world, mast_m=mast)
-            demand = approach_demand(spec)
+                cand = filter_candidates(
+                    read_candidates(candidates, spec.world, mast_m=mast),
+                    exclude=no_go,
+                    min_spacing_m=min_spacing,
+                )
+            demand = (
+                approach_demand(spec)
+                if demand_kind == "approach"
+                else raid_demand(spec, samples=raid_samples, seed=seed)
+            )
             bar.update(t_c, completed=1)
             t_v = bar.add_task("coverage (LOS)", total=len(cand))
             cov = compute_coverage(
@@ -783,6 +809,8 @@ def plan(
         "scenario": str(scenario),
         "units": units,
         "unit_type": utype.name,
+        "demand": demand_kind,
+        "raid_samples": raid_samples if demand_kind == "raid" else None,
         "objective": objective,
         "method": sol.method,
         "status": sol.status,

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from shorad.errors import ConfigError
 from shorad.geo import World
 
-__all__ = ["Candidates", "read_candidates", "roof_candidates"]
+__all__ = ["Candidates", "filter_candidates", "read_candidates", "roof_candidates"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,42 +176,169 @@ def roof_candidates(
     return Candidates(all_pos[keep], all_b[keep], all_rep[keep], mast_m)
 
 
-def read_candidates(path: str | Path, world: World, *, mast_m: float = 3.0) -> Candidates:
-    """Candidate sites from a CSV (columns ``lat``/``lon``, or ``lat_deg``/``lon_deg``) or a
-    GeoJSON file of Points (``[lon, lat]``); each stands ``mast_m`` above the roof under it (or
-    the ground)."""
-    p = Path(path)
-    if not p.exists():
-        raise ConfigError(f"candidate file {str(p)!r} does not exist", field="--candidates")
+_MAX_FROM_ORIGIN_M = 20_000.0
+"""A user candidate farther than this from the scenario origin is refused (swapped lat/lon?)."""
+
+
+def _number(text: object, what: str, lo: float, hi: float, where: str) -> float:
+    """``text`` as a float in [lo, hi], else a ConfigError naming ``where`` and ``what``."""
+    try:
+        v = float(str(text).strip()) if not isinstance(text, int | float) else float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and lo <= v <= hi):
+        raise ConfigError(
+            f"{where}: {what} must be a number in [{lo:g}, {hi:g}] degrees, got {text!r}",
+            field="--candidates",
+        )
+    return v
+
+
+def _read_geojson(p: Path) -> tuple[list[float], list[float]]:
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{p}: expected a GeoJSON FeatureCollection of Points, got invalid JSON ({exc})",
+            field="--candidates",
+        ) from None
+    kind = data.get("type") if isinstance(data, dict) else type(data).__name__
+    if kind != "FeatureCollection":
+        raise ConfigError(
+            f"{p}: type must be 'FeatureCollection' (of Point features), got {kind!r}",
+            field="--candidates",
+        )
+    lat: list[float] = []
+    lon: list[float] = []
+    feats = data.get("features")
+    if not isinstance(feats, list):
+        raise ConfigError(
+            f"{p}: features must be a list of Point features, got {type(feats).__name__}",
+            field="--candidates",
+        )
+    for k, f in enumerate(feats):
+        g = f.get("geometry") if isinstance(f, dict) else None
+        gtype = g.get("type") if isinstance(g, dict) else None
+        coords = g.get("coordinates") if isinstance(g, dict) else None
+        if gtype != "Point" or not isinstance(coords, list) or len(coords) < 2:
+            raise ConfigError(
+                f"{p}: features[{k}].geometry must be a Point with coordinates [lon, lat], "
+                f"got {g!r}",
+                field="--candidates",
+            )
+        where = f"{p}: features[{k}].geometry.coordinates"
+        lon.append(_number(coords[0], "lon", -180.0, 180.0, where))
+        lat.append(_number(coords[1], "lat", -90.0, 90.0, where))
+    return lat, lon
+
+
+def _read_csv(p: Path) -> tuple[list[float], list[float]]:
     lat: list[float] = []
     lon: list[float] = []
     try:
-        if p.suffix.lower() in (".geojson", ".json"):
-            data = json.loads(p.read_text(encoding="utf-8"))
-            feats = data.get("features", []) if data.get("type") == "FeatureCollection" else []
-            for f in feats:
-                g = f.get("geometry") or {}
-                if g.get("type") == "Point":
-                    lon.append(float(g["coordinates"][0]))
-                    lat.append(float(g["coordinates"][1]))
-        else:
-            with p.open(encoding="utf-8", newline="") as fh:
-                for row in csv.DictReader(fh):
-                    lat.append(float(row.get("lat_deg", row.get("lat", "nan"))))
-                    lon.append(float(row.get("lon_deg", row.get("lon", "nan"))))
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        with p.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            cols = [c.strip() for c in (reader.fieldnames or [])]
+            pick = next(
+                (
+                    (a, b)
+                    for a, b in (("lat", "lon"), ("lat_deg", "lon_deg"))
+                    if {a, b} <= set(cols)
+                ),
+                None,
+            )
+            if pick is None:
+                raise ConfigError(
+                    f"{p}: expected a header with columns lat,lon (or lat_deg,lon_deg), "
+                    f"got columns {cols}",
+                    field="--candidates",
+                )
+            reader.fieldnames = cols
+            for row in reader:
+                where = f"{p}: line {reader.line_num}"
+                lat.append(_number(row.get(pick[0]), pick[0], -90.0, 90.0, where))
+                lon.append(_number(row.get(pick[1]), pick[1], -180.0, 180.0, where))
+    except UnicodeDecodeError as exc:
         raise ConfigError(
-            f"{p}: expected a CSV with lat/lon columns or GeoJSON Points, failed with {exc}",
+            f"{p}: expected a UTF-8 CSV with lat/lon columns, got undecodable bytes ({exc})",
             field="--candidates",
         ) from None
-    la, lo = np.array(lat, np.float64), np.array(lon, np.float64)
-    if la.size == 0 or not (np.all(np.isfinite(la)) and np.all(np.isfinite(lo))):
+    return lat, lon
+
+
+def read_candidates(path: str | Path, world: World, *, mast_m: float = 3.0) -> Candidates:
+    """Candidate sites from a user file; each stands ``mast_m`` above the roof under it (or the
+    ground).
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV with a header naming columns ``lat`` and ``lon`` (or ``lat_deg`` and
+        ``lon_deg``), one site per row, or a GeoJSON FeatureCollection of Points
+        (``[lon, lat]``; suffix ``.geojson`` or ``.json``). Degrees, WGS 84.
+    world : World
+    mast_m : float, default 3
+
+    Returns
+    -------
+    Candidates
+
+    Raises
+    ------
+    ConfigError
+        (field ``--candidates``) if the file is missing, malformed, has no point, a
+        coordinate that is not a number in range (the message names the line or feature), or
+        a point more than 20 km from the scenario origin.
+    """
+    p = Path(path)
+    if not p.is_file():
         raise ConfigError(
-            f"{p}: expected at least one point with finite lat/lon, got {la.size} points",
+            f"expected 'roofs' or an existing CSV/GeoJSON file, got {str(p)!r} (no such file)",
             field="--candidates",
         )
+    lat, lon = _read_geojson(p) if p.suffix.lower() in (".geojson", ".json") else _read_csv(p)
+    la, lo = np.array(lat, np.float64), np.array(lon, np.float64)
+    if la.size == 0:
+        raise ConfigError(f"{p}: expected at least one point, got none", field="--candidates")
     enu = world.frame.enu_from_geodetic(la, lo, np.zeros(la.size))
+    far = np.hypot(enu[:, 0], enu[:, 1])
+    bad = np.flatnonzero(far > _MAX_FROM_ORIGIN_M)
+    if bad.size:
+        k = int(bad[0])
+        raise ConfigError(
+            f"{p}: point {k + 1} (lat {la[k]:g}, lon {lo[k]:g}) is {far[k] / 1000:.1f} km from "
+            f"the scenario origin; expected within {_MAX_FROM_ORIGIN_M / 1000:g} km "
+            "(lat and lon swapped?)",
+            field="--candidates",
+        )
     bld = world.buildings.at(enu[:, :2])
     heights = np.append(world.buildings.height_m, 0.0)
     pos = np.column_stack([enu[:, :2], heights[bld] + mast_m])
     return Candidates(pos, bld, np.zeros(la.size, bool), mast_m)
+
+
+def filter_candidates(
+    cand: Candidates, *, exclude: Sequence[int] = (), min_spacing_m: float = 0.0
+) -> Candidates:
+    """Drop candidates on no-go buildings, then thin to a minimum spacing (tallest first, the
+    rule of :func:`roof_candidates`; ties keep the file order).
+
+    Parameters
+    ----------
+    cand : Candidates
+    exclude : sequence of int
+        No-go buildings (rows).
+    min_spacing_m : float, default 0
+        Smallest horizontal distance between two kept candidates (m).
+
+    Returns
+    -------
+    Candidates
+    """
+    if min_spacing_m < 0:
+        raise ConfigError(f"must be >= 0 m, got {min_spacing_m}", field="--min-spacing")
+    ok = ~np.isin(cand.building, np.asarray(list(exclude), np.int64))
+    sub = cand.take(np.flatnonzero(ok))
+    order = np.lexsort((np.arange(len(sub)), -sub.pos_m[:, 2])).astype(np.int64)
+    keep = _thin(sub.pos_m, order, min_spacing_m, max(len(sub), 1))
+    return sub.take(keep)

@@ -1,5 +1,9 @@
 """Demand: the airspace threats must cross to reach the defended assets.
 
+Two kinds, both a :class:`Demand` feeding the same coverage and solvers.
+
+Approach volumes (:func:`approach_demand`)
+------------------------------------------
 Around each asset, points on ``rings_m`` (horizontal distance) x ``n_bearings`` (evenly
 spaced, clockwise from north) x ``altitudes_m`` (above ground). Points inside a building
 taller than the point are dropped. Weights:
@@ -11,6 +15,17 @@ taller than the point are dropped. Weights:
   start) weighs 1, any other 0.5.
 
 The weights are normalised so that an asset's points sum to its value.
+
+Sampled raids (:func:`raid_demand`)
+-----------------------------------
+``samples`` raids are planned with the threats stage's own planner
+(:func:`shorad.threats.plan_raid`); raid ``k`` is the raid the simulation flies with seed
+``seed + k`` (the ``"threats"`` stream of :class:`shorad.rng.RunStreams`). Along every
+threat's path, points every ``spacing_m`` (measured along the path, so equally spaced in
+time: the path is flown at constant speed) within ``within_m`` horizontally of the threat's
+aim point are kept, except those inside a building. Each threat carries its target asset's
+value divided by ``samples``, spread evenly over its kept points (its time in the volume), so
+the total weight is the expected value attacked by one raid.
 """
 
 from __future__ import annotations
@@ -22,9 +37,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from shorad.errors import ConfigError
+from shorad.rng import RunStreams
 from shorad.sim.spec import ScenarioSpec
+from shorad.threats import plan_raid
 
-__all__ = ["Demand", "approach_demand"]
+__all__ = ["Demand", "approach_demand", "raid_demand"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +130,90 @@ def approach_demand(
         wt.append(w)
         ast.append(np.full(w.size, a, np.int64))
         ring.append(rr[free])
+    if not pos:
+        return Demand(np.zeros((0, 3)), np.zeros(0), np.zeros(0, np.int64), np.zeros(0))
+    return Demand(
+        np.concatenate(pos), np.concatenate(wt), np.concatenate(ast), np.concatenate(ring)
+    )
+
+
+def _path_points(
+    vert_m: NDArray[np.float64], spacing_m: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Points every ``spacing_m`` along a polyline (from its first vertex, the last vertex
+    included), and the arc length of each (m)."""
+    seg = np.linalg.norm(np.diff(vert_m, axis=0), axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    total = float(cum[-1])
+    s = np.arange(0.0, total, spacing_m) if total > 0 else np.zeros(0)
+    s = np.append(s, total)
+    k = np.clip(np.searchsorted(cum, s, side="right") - 1, 0, max(len(seg) - 1, 0))
+    frac = np.where(seg[k] > 0, (s - cum[k]) / np.where(seg[k] > 0, seg[k], 1.0), 0.0)
+    pts = vert_m[k] + frac[:, None] * (vert_m[k + 1] - vert_m[k])
+    return pts, s
+
+
+def raid_demand(
+    spec: ScenarioSpec,
+    *,
+    samples: int = 8,
+    seed: int | None = None,
+    spacing_m: float = 25.0,
+    within_m: float = 400.0,
+) -> Demand:
+    """Demand points along the trajectories of sampled raids (see the module docstring).
+
+    Parameters
+    ----------
+    spec : ScenarioSpec
+    samples : int, default 8
+        Number of raids sampled.
+    seed : int, optional
+        Seed of the first raid (raid ``k`` uses ``seed + k``); default the scenario's seed.
+    spacing_m : float, default 25
+        Distance between points along a path (m).
+    within_m : float, default 400
+        Keep points within this horizontal distance of the threat's aim point (m).
+
+    Returns
+    -------
+    Demand
+        ``asset`` is the threat's target, ``ring_m`` the point's horizontal distance from
+        that asset's aim point.
+
+    Raises
+    ------
+    ConfigError
+        If ``samples`` < 1, ``spacing_m`` <= 0 or ``within_m`` <= 0.
+    """
+    if samples < 1:
+        raise ConfigError(f"must be >= 1, got {samples}", field="--raid-samples")
+    if not spacing_m > 0:
+        raise ConfigError(f"must be > 0 m, got {spacing_m}", field="spacing_m")
+    if not within_m > 0:
+        raise ConfigError(f"must be > 0 m, got {within_m}", field="within_m")
+    base = spec.seed if seed is None else int(seed)
+    if base < 0:
+        raise ConfigError(f"must be >= 0, got {base}", field="--seed")
+    heights = np.append(spec.world.buildings.height_m, -np.inf)
+    pos, wt, ast, ring = [], [], [], []
+    for k in range(samples):
+        rng = RunStreams(base + k).generator("threats")
+        plan = plan_raid(spec.raid, spec.classes, spec.assets, rng=rng)
+        for i in range(len(plan)):
+            a = int(plan.target[i])
+            pts, _ = _path_points(plan.vert_m[i], spacing_m)
+            centre = spec.assets.aim_m[a]
+            dist = np.hypot(pts[:, 0] - centre[0], pts[:, 1] - centre[1])
+            keep = dist <= within_m
+            keep &= heights[spec.world.buildings.at(pts[:, :2])] < pts[:, 2]
+            if not keep.any():
+                continue
+            n_kept = int(keep.sum())
+            pos.append(pts[keep])
+            wt.append(np.full(n_kept, float(spec.assets.value[a]) / samples / n_kept))
+            ast.append(np.full(n_kept, a, np.int64))
+            ring.append(dist[keep])
     if not pos:
         return Demand(np.zeros((0, 3)), np.zeros(0), np.zeros(0, np.int64), np.zeros(0))
     return Demand(

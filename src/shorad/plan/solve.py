@@ -11,9 +11,9 @@
      another's (ties: keep the lower index) never needs to be chosen; repeat 2-3 until stable;
   4. demand variables continuous in [0, 1] (integral at any optimum once ``x`` is), only
      the site variables are binary;
-  5. the heuristic of :func:`solve_fast`; if it reaches the combinatorial bound of
-     :func:`simple_bound` (all coverable weight, or the ``p`` heaviest sites), it is optimal
-     and HiGHS is not called;
+  5. the heuristic of :func:`solve_fast` (more iterations); if it reaches the combinatorial
+     bound of :func:`simple_bound` (all coverable weight, or the ``p`` heaviest sites), it
+     is optimal and HiGHS is not called;
   6. (``beta = 0``) otherwise, can ``p`` sites cover every coverable point? A minimum
      set-cover MILP, reduced first by set-cover dominance: a demand point
      whose covering sites include all of another point's is implied and dropped (the valid
@@ -22,10 +22,13 @@
      proof that none exists, or a quarter of the time limit spent, moves on;
   7. otherwise warm start from the heuristic; relative gap 1e-9.
 
-* :func:`solve_fast`: greedy (every site's marginal gain from one dense product per step),
-  then best-improvement 1-swap (the gain of every exchange of a chosen site for an unchosen
-  one from one matrix product per pass), on the reduced problem of steps 1-2. Its gap is
-  reported against the LP relaxation of the reduced model (solved by HiGHS, timed apart).
+* :func:`solve_fast`: greedy, then tabu search in the 1-swap neighbourhood (each iteration
+  makes the best exchange of a chosen site for an unchosen one, even a losing one, with the
+  site swapped out barred for a few iterations), the numba kernel
+  :func:`shorad.plan._kernels.greedy_tabu`, ``FAST_ITERS`` iterations, on the reduced
+  problem of steps 1-2. Its gap is reported against the LP relaxation of the reduced model
+  (solved by HiGHS, timed apart). The exact method's step 5 runs the same kernel for
+  ``EXACT_ITERS`` iterations on its reduced problem.
 """
 
 from __future__ import annotations
@@ -249,52 +252,36 @@ def _full_cover(a: sp.csr_array, p: int, time_limit_s: float) -> NDArray[np.int6
     return chosen if chosen.size <= p else None
 
 
-def _value(c: NDArray[np.float64], beta: float) -> NDArray[np.float64]:
-    out: NDArray[np.float64] = np.minimum(c, 1.0) + beta * (c >= 2.0)
-    return out
+# tabu iterations of the heuristic: fast method, and the warm start of the exact one
+FAST_ITERS = 100
+EXACT_ITERS = 600
+_TENURE = 7
 
 
-def _marg(c: NDArray[np.float64], beta: float) -> NDArray[np.float64]:
-    """Gain of one more covering site at coverage counts ``c``."""
-    return np.where(c < 0.5, 1.0, np.where(c < 1.5, beta, 0.0))
+def _heuristic(problem: CoverProblem, p: int, iters: int) -> NDArray[np.int64]:
+    """Greedy + tabu search (:func:`shorad.plan._kernels.greedy_tabu`): sorted rows."""
+    from shorad.plan._kernels import greedy_tabu
 
-
-def _greedy_swap(
-    a: NDArray[np.float64], w: NDArray[np.float64], beta: float, p: int, max_passes: int = 50
-) -> NDArray[np.int64]:
-    n = a.shape[0]
-    c = np.zeros(a.shape[1])
-    chosen: list[int] = []
-    taken = np.zeros(n, bool)
-    for _ in range(min(p, n)):
-        gain = a @ (w * _marg(c, beta))
-        gain[taken] = -1.0
-        i = int(np.argmax(gain))
-        if gain[i] <= 1e-12:
-            break
-        chosen.append(i)
-        taken[i] = True
-        c += a[i]
-    for _ in range(max_passes):
-        if not chosen:
-            break
-        s = np.array(chosen)
-        cs = c[None, :] - a[s]  # (k, m): counts without each chosen site
-        loss = (w * (_value(c, beta)[None, :] - _value(cs, beta))).sum(axis=1)
-        gains = a @ (w[:, None] * _marg(cs, beta).T)  # (n, k)
-        gains[taken] = -np.inf
-        net = gains - loss[None, :]
-        flat = int(np.argmax(net))
-        i, r = divmod(flat, len(chosen))
-        total = float(w @ _value(c, beta))
-        if net[i, r] <= 1e-9 * max(total, 1.0):
-            break
-        out = chosen[r]
-        taken[out] = False
-        taken[i] = True
-        c += a[i] - a[out]
-        chosen[r] = i
-    return np.array(sorted(chosen), np.int64)
+    n = problem.n_sites
+    if p >= n:
+        return np.arange(n, dtype=np.int64)
+    a = sp.csr_array(problem.a, dtype=np.float64)
+    a.eliminate_zeros()  # the kernel reads the structure only
+    a.sort_indices()
+    at = sp.csr_array(a.T)
+    at.sort_indices()
+    sites, _ = greedy_tabu(
+        a.indptr.astype(np.int64),
+        a.indices.astype(np.int64),
+        at.indptr.astype(np.int64),
+        at.indices.astype(np.int64),
+        np.ascontiguousarray(problem.w, np.float64),
+        float(problem.beta),
+        int(p),
+        int(iters),
+        _TENURE,
+    )
+    return np.sort(np.asarray(sites, np.int64))
 
 
 def _model(
@@ -388,8 +375,7 @@ def solve_fast(problem: CoverProblem, p: int, *, lp_bound: bool = True) -> PlanS
     _check(problem, p)
     t0 = time.perf_counter()
     red = reduce_problem(problem, dominance=False)
-    a = red.problem.a.astype(np.float64).toarray()
-    local = _greedy_swap(a, red.problem.w, problem.beta, p)
+    local = _heuristic(red.problem, p, FAST_ITERS)
     sites = red.sites[local]
     seconds = time.perf_counter() - t0
     bound, bound_s = math.nan, 0.0
@@ -426,10 +412,9 @@ def solve_exact(problem: CoverProblem, p: int, *, time_limit_s: float = 60.0) ->
     rp = red.problem
     n, m = rp.a.shape
     k = min(p, n)
-    a_dense = rp.a.astype(np.float64).toarray()
-    local = _greedy_swap(a_dense, rp.w, rp.beta, k)
     if n <= k:  # every useful site fits: take them all
         return _finish(problem, red.sites, math.nan, t0, "exact", "optimal")
+    local = _heuristic(rp, k, EXACT_ITERS)
     heur = red.sites[local]
     cheap = simple_bound(rp, k)
     if _reaches(covered_weight(problem, heur.tolist()), cheap):
@@ -444,7 +429,7 @@ def solve_exact(problem: CoverProblem, p: int, *, time_limit_s: float = 60.0) ->
     h, ncol = _model(rp.a, rp.w, rp.beta, k, binary_y=False)
     start = np.zeros(ncol)
     start[local] = 1.0
-    c = a_dense[local].sum(axis=0)
+    c = np.asarray(rp.a[local].sum(axis=0), np.float64).ravel()
     start[n : n + m] = np.minimum(c, 1.0)
     if rp.beta > 0:
         start[n + m :] = (c >= 2.0).astype(np.float64)
