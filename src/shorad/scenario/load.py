@@ -41,6 +41,7 @@ from shorad.sensors.rf import RfConfig
 from shorad.sim.spec import ScenarioSpec, Units
 from shorad.threats.base import Assets, RaidGroup, ThreatClass
 from shorad.tracking.gnn import TrackerConfig
+from shorad.tracking.polar_imm import PolarTrackerConfig
 
 __all__ = [
     "demo_scenario_path",
@@ -534,6 +535,13 @@ def parse_scenario(
         tentative_delete_after_s=tr.tentative_delete_after_s,
         method=tr.method,
     )
+    polar = PolarTrackerConfig(
+        pd=tr.pd,
+        used_probability=tr.used_probability,
+        jpda_max_events=tr.jpda_max_events,
+        imm_q_mps2=tuple(tr.imm_q_mps2),
+        imm_sojourn_s=tuple(tr.imm_sojourn_s),
+    )
     return ScenarioSpec(
         name=model.name,
         scenario_hash=_scenario_hash(model, lib, world),
@@ -549,6 +557,7 @@ def parse_scenario(
         raid=tuple(groups),
         doctrine=doctrine,
         tracker=tracker,
+        polar_tracker=polar,
     )
 
 

@@ -12,6 +12,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    NonNegativeFloat,
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
@@ -170,6 +171,27 @@ class TrackerModel(BaseModel):
     delete_after_s: PositiveFloat = 4.0
     tentative_delete_after_s: PositiveFloat = 2.5
     method: Literal["gnn", "jpda", "imm-gnn", "imm-jpda"] = "gnn"
+    # jpda / imm-* only (see shorad.tracking.PolarTrackerConfig)
+    pd: float = Field(default=0.9, gt=0, le=1, description="detection probability JPDA assumes")
+    used_probability: float = Field(
+        default=0.5, gt=0, lt=1, description="JPDA weight above which a detection is taken"
+    )
+    jpda_max_events: PositiveInt = 10_000
+    imm_q_mps2: list[NonNegativeFloat] = Field(
+        default=[0.25, 3.0], min_length=2, description="NCV noise level of each IMM model"
+    )
+    imm_sojourn_s: list[PositiveFloat] = Field(
+        default=[10.0, 10.0], min_length=2, description="expected time in each IMM model"
+    )
+
+    @model_validator(mode="after")
+    def _imm_lengths(self) -> TrackerModel:
+        if len(self.imm_sojourn_s) != len(self.imm_q_mps2):
+            raise ValueError(
+                f"imm_sojourn_s must have one entry per imm_q_mps2 level "
+                f"({len(self.imm_q_mps2)}), got {len(self.imm_sojourn_s)}"
+            )
+        return self
 
 
 class ScenarioModel(BaseModel):

@@ -135,6 +135,7 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
         spec.tracker,
         [c.speed_mps for c in spec.classes],
         [c.speed_sigma_mps for c in spec.classes],
+        spec.polar_tracker,
     )
     tracks = tracker.initial(0.0)
     label: dict[int, int] = {}  # track id -> threat id of its latest detection (scoring only)

@@ -6,7 +6,7 @@ plain dataclasses and arrays here, picklable, so the same spec can go to any wor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +17,7 @@ from shorad.sensors.factory import SensorConfig
 from shorad.sensors.radar import RadarConfig
 from shorad.threats.base import Assets, RaidGroup, ThreatClass
 from shorad.tracking.gnn import TrackerConfig
+from shorad.tracking.polar_imm import PolarTrackerConfig
 
 __all__ = ["ScenarioSpec", "Units"]
 
@@ -77,6 +78,8 @@ class ScenarioSpec:
     raid : tuple of RaidGroup
     doctrine : Doctrine
     tracker : TrackerConfig
+    polar_tracker : PolarTrackerConfig
+        Extra settings of the JPDA and IMM trackers (``tracker.method`` other than ``gnn``).
     """
 
     name: str
@@ -93,6 +96,7 @@ class ScenarioSpec:
     raid: tuple[RaidGroup, ...]
     doctrine: Doctrine
     tracker: TrackerConfig
+    polar_tracker: PolarTrackerConfig = field(default_factory=PolarTrackerConfig)
 
     @property
     def n_threats(self) -> int:

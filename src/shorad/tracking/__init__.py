@@ -2,7 +2,9 @@
 
 :class:`GnnTracker` (global nearest neighbour association, EKF per track with the
 nearly-constant-velocity model, M-of-N initiation in time, deletion) turns each sensor scan's
-:class:`~shorad.sensors.base.Detections` into the picture :class:`~shorad.tracking.base.Tracks`.
+:class:`~shorad.sensors.base.Detections` into the picture :class:`~shorad.tracking.base.Tracks`;
+:class:`PolarImmTracker` does the same with JPDA and/or an IMM (``tracker.method``), built by
+:func:`~shorad.tracking.factory.build_tracker`.
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ from shorad.tracking.kalman import (
     update,
     wrap_angle,
 )
+from shorad.tracking.polar_imm import PolarImmTracker, PolarTrackerConfig
 
 __all__ = [
     "CONFIRMED",
     "DELETED",
     "TENTATIVE",
     "GnnTracker",
+    "PolarImmTracker",
+    "PolarTrackerConfig",
     "TrackerConfig",
     "TrackerStep",
     "Tracks",
