@@ -241,6 +241,9 @@ def _building(world: World, ref: str, field: str) -> int:
 
 
 def _radar(preset: RadarPreset, name: str) -> RadarConfig:
+    optional: dict[str, float] = {}
+    if "multipath_el_scale_deg" in preset.model_fields_set:  # else the model's exact default
+        optional["multipath_el_scale_rad"] = math.radians(preset.multipath_el_scale_deg)
     return RadarConfig(
         name=name,
         max_range_m=preset.max_range_m,
@@ -257,6 +260,13 @@ def _radar(preset: RadarPreset, name: str) -> RadarConfig:
         sigma_az_rad=math.radians(preset.sigma_az_deg),
         sigma_el_rad=math.radians(preset.sigma_el_deg),
         clutter_per_scan=preset.clutter_per_scan,
+        n_resolution_cells=preset.n_resolution_cells,
+        multipath_loss_db=preset.multipath_loss_db,
+        sigma_range_rate_mps=preset.sigma_range_rate_mps,
+        range_resolution_m=preset.range_resolution_m,
+        az_resolution_rad=math.radians(preset.az_resolution_deg),
+        clutter_max_range_rate_mps=preset.clutter_max_range_rate_mps,
+        **optional,
     )
 
 

@@ -80,7 +80,11 @@ class ThreatClassPreset(_Sourced):
 
 
 class RadarPreset(_Sourced):
-    """A radar type (see :class:`shorad.sensors.RadarConfig`)."""
+    """A radar type (see :class:`shorad.sensors.RadarConfig`).
+
+    Every option of the radar model can be set; the optional ones default to the model's
+    defaults (no resolution-cell false alarms, no horizon loss, no range rate, no merging).
+    """
 
     type: Literal["radar"] = "radar"
     max_range_m: PositiveFloat
@@ -88,8 +92,8 @@ class RadarPreset(_Sourced):
     ref_range_m: PositiveFloat
     ref_snr_db: float
     ref_rcs_dbsm: float
-    pfa: float = Field(gt=0, lt=1)
-    swerling: Literal[0, 1] = 1
+    pfa: float = Field(gt=0, lt=1, description="false-alarm probability per resolution cell")
+    swerling: Literal[0, 1] = Field(default=1, description="0: steady target, 1: slow fluctuation")
     scan_period_s: PositiveFloat
     min_elevation_deg: float = Field(ge=-90, le=90)
     max_elevation_deg: float = Field(ge=-90, le=90)
@@ -97,6 +101,28 @@ class RadarPreset(_Sourced):
     sigma_az_deg: PositiveFloat
     sigma_el_deg: PositiveFloat
     clutter_per_scan: float = Field(ge=0)
+    n_resolution_cells: float = Field(
+        default=0.0, ge=0, description="cells examined per scan; adds pfa x cells false alarms"
+    )
+    multipath_loss_db: float = Field(
+        default=0.0, ge=0, description="horizon (multipath/clutter) loss at 0 deg elevation"
+    )
+    multipath_el_scale_deg: PositiveFloat = Field(
+        default=math.degrees(0.05),
+        description="elevation scale of the horizon loss (loss x exp(-el / scale))",
+    )
+    sigma_range_rate_mps: float = Field(
+        default=0.0, ge=0, description="one-sigma range-rate (Doppler) error; 0: not measured"
+    )
+    range_resolution_m: float = Field(
+        default=0.0, ge=0, description="targets closer in range (and azimuth) merge; 0: never"
+    )
+    az_resolution_deg: float = Field(
+        default=0.0, ge=0, le=360, description="azimuth resolution for merging; 0: never"
+    )
+    clutter_max_range_rate_mps: PositiveFloat = Field(
+        default=50.0, description="false alarms get a range rate uniform in +- this"
+    )
 
     @model_validator(mode="after")
     def _limits(self) -> RadarPreset:
@@ -108,6 +134,12 @@ class RadarPreset(_Sourced):
             raise ValueError(
                 f"min_elevation_deg must be < max_elevation_deg, got {self.min_elevation_deg}"
                 f" >= {self.max_elevation_deg}"
+            )
+        if (self.range_resolution_m > 0.0) != (self.az_resolution_deg > 0.0):
+            raise ValueError(
+                f"range_resolution_m and az_resolution_deg must both be > 0 (merge unresolved "
+                f"targets) or both 0 (never merge), got {self.range_resolution_m} and "
+                f"{self.az_resolution_deg}"
             )
         return self
 
