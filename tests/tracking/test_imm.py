@@ -13,7 +13,14 @@ from numpy.testing import assert_allclose
 from shorad.analysis.mtt_metrics import score_files
 from shorad.errors import ConfigError
 from shorad.tracking.benchfile import generate_scenario, track_file, write_jsonl
-from shorad.tracking.imm import imm_combine, imm_mix, imm_models, imm_predict, imm_update
+from shorad.tracking.imm import (
+    ImmCartesianTracker,
+    imm_combine,
+    imm_mix,
+    imm_models,
+    imm_predict,
+    imm_update,
+)
 from shorad.tracking.linear import cv_process_noise, cv_transition, kf_predict, kf_update
 from shorad.tracking.motion import (
     MotionModel,
@@ -203,6 +210,8 @@ def test_imm_config_validation(kw: dict, field: str) -> None:
         CartesianTracker(MttConfig(method="imm-gnn"))
     with pytest.raises(ConfigError):
         MotionModel("ncv", -1.0)
+    with pytest.raises(ConfigError, match=r"MttConfig\.tentative_cost"):
+        ImmCartesianTracker(MttConfig(method="imm-gnn", tentative_cost="mahalanobis"))
 
 
 @pytest.mark.parametrize("method", ["imm-gnn", "imm-jpda"])
@@ -288,3 +297,37 @@ def test_imm_tracker_with_ncv_pair_and_unequal_mixing(tmp_path: Path) -> None:
         scores[name] = score_files(tmp_path / "s.truth.jsonl", out)["gospa"]
     assert scores["pair"] < 1.1 * scores["gnn"]
     assert scores["um"] < 1.1 * scores["gnn"]
+
+
+@pytest.mark.parametrize("method", ["imm-gnn", "imm-jpda"])
+def test_mixture_likelihood_of_one_model_is_the_gaussian(tmp_path: Path, method: str) -> None:
+    """With one model the mixture density is the moment-matched Gaussian: same tracks."""
+    meas, _ = generate_scenario(10, rng=np.random.default_rng(8), seed=8, scans=15)
+    write_jsonl(tmp_path / "s.meas.jsonl", meas)
+    rows = {}
+    for mix in (False, True):
+        out = tmp_path / f"{mix}.tracks.jsonl"
+        kw = {"imm_modes": ("ncv",), "imm_mixture_likelihood": mix}
+        track_file(tmp_path / "s.meas.jsonl", out, method, **kw)
+        rows[mix] = [line.split('"latency_s"')[0] for line in out.read_text().splitlines()]
+    assert rows[True] == rows[False]
+    assert len(rows[True]) == 16
+
+
+def test_mixture_likelihood_with_two_models_tracks_as_well(tmp_path: Path) -> None:
+    """With two models the mixture score tracks within 5 % of the moment-matched one."""
+    meas, truth = generate_scenario(30, rng=np.random.default_rng(9), seed=9, scans=30)
+    write_jsonl(tmp_path / "s.meas.jsonl", meas)
+    write_jsonl(tmp_path / "s.truth.jsonl", truth)
+    g = {}
+    for mix in (False, True):
+        out = tmp_path / f"{mix}.tracks.jsonl"
+        kw = {
+            "imm_modes": ("ncv", "ncvh"),
+            "imm_sojourn_s": (10.0, 10.0),
+            "imm_mixture_likelihood": mix,
+        }
+        track_file(tmp_path / "s.meas.jsonl", out, "imm-gnn", **kw)
+        g[mix] = score_files(tmp_path / "s.truth.jsonl", out)["gospa"]
+    assert g[True] < 1.05 * g[False]
+    assert g[False] < 1.05 * g[True]

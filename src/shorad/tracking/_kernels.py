@@ -13,6 +13,8 @@ kernel                        numpy reference
 :func:`initiate_kernel`     :func:`shorad.tracking.kalman.initiate`
 :func:`append_manage_kernel` :func:`shorad.tracking.gnn.append_and_manage`
 :func:`jpda_exact_kernel`   :func:`shorad.tracking.jpda.jpda_marginals_bruteforce`
+:func:`gnn_assign_kernel`   :func:`shorad.tracking.cluster.assign_gnn_sparse_reference`
+:func:`gate_grid_kernel`    :func:`shorad.tracking.cluster.gate_pairs_reference`
 ============================  =======================================================
 
 The kernels exploit the structure of the NCV model (``F`` is block ``[[I, dt I], [0, I]]``) and
@@ -30,14 +32,17 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from shorad.tracking._lsa import lsa_col4row
 from shorad.tracking.base import CONFIRMED, TENTATIVE
 from shorad.tracking.kalman import _MIN_GROUND_M
 
 __all__ = [
     "append_manage_kernel",
     "classify_kernel",
+    "gate_grid_kernel",
     "gate_kernel",
     "gated_cost_kernel",
+    "gnn_assign_kernel",
     "initiate_kernel",
     "jpda_exact_kernel",
     "predict_kernel",
@@ -681,3 +686,384 @@ def append_manage_kernel(
             ic += 1
         r += 1
     return o_id, o_x, o_p, o_st, o_cp, o_h, o_born, o_last, o_conf, confirmed_ids, deleted_ids
+
+
+@njit(
+    "int64[::1](int64[:], int64[:], float64[:], int64, int64, float64)",
+    cache=True,
+    nogil=True,
+)
+def gnn_assign_kernel(
+    pt: NDArray[np.int64],
+    pm: NDArray[np.int64],
+    cost: NDArray[np.float64],
+    m: int,
+    n: int,
+    no_pair_cost: float,
+) -> NDArray[np.int64]:  # pragma: no cover
+    """Global nearest neighbour on gated pairs, all clusters in one call.
+
+    Pairs costing ``>= no_pair_cost`` are dropped first (leaving both unpaired is never worse).
+    Clusters are the connected components of the bipartite graph of the pairs (union-find).
+    A cluster with one track or one measurement takes its cheapest pair (the first one on a
+    tie); a larger one is solved densely, rows = its tracks ascending, columns = its
+    measurements ascending, non-gated entries ``no_pair_cost``, by
+    :func:`shorad.tracking._lsa.lsa_col4row` (on the transpose when it has more tracks than
+    measurements, as SciPy does). Chosen entries that are not gated are dropped. Returns the
+    chosen pair indices, ascending. The reference is
+    :func:`shorad.tracking.cluster.assign_gnn_sparse_reference`.
+    """
+    p = pt.shape[0]
+    nodes = m + n
+    parent = np.arange(nodes)
+    for k in range(p):
+        if cost[k] >= no_pair_cost:
+            continue
+        a = pt[k]
+        b = m + pm[k]
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        while parent[b] != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
+        if a != b:
+            if a < b:
+                parent[b] = a
+            else:
+                parent[a] = b
+    root = np.empty(nodes, np.int64)
+    for v in range(nodes):
+        a = v
+        while parent[a] != a:
+            a = parent[a]
+        root[v] = a
+    # Pairs grouped by cluster (counting sort on the root, stable in pair order).
+    start = np.zeros(nodes + 1, np.int64)
+    for k in range(p):
+        if cost[k] < no_pair_cost:
+            start[root[pt[k]] + 1] += 1
+    for v in range(nodes):
+        start[v + 1] += start[v]
+    fill = start[:-1].copy()
+    grouped = np.empty(p, np.int64)
+    for k in range(p):
+        if cost[k] < no_pair_cost:
+            c = root[pt[k]]
+            grouped[fill[c]] = k
+            fill[c] += 1
+    out = np.empty(p, np.int64)
+    n_out = 0
+    row_loc = np.full(m, -1, np.int64)
+    col_loc = np.full(n, -1, np.int64)
+    for c in range(nodes):
+        lo = start[c]
+        hi = start[c + 1]
+        if hi == lo:
+            continue
+        grp = grouped[lo:hi]
+        rows = np.empty(hi - lo, np.int64)
+        cols = np.empty(hi - lo, np.int64)
+        nr = 0
+        ncl = 0
+        for k in grp:
+            if row_loc[pt[k]] < 0:
+                row_loc[pt[k]] = 0
+                rows[nr] = pt[k]
+                nr += 1
+            if col_loc[pm[k]] < 0:
+                col_loc[pm[k]] = 0
+                cols[ncl] = pm[k]
+                ncl += 1
+        if nr == 1 or ncl == 1:
+            best = grp[0]
+            for k in grp:
+                if cost[k] < cost[best]:
+                    best = k
+            out[n_out] = best
+            n_out += 1
+            for i in range(nr):
+                row_loc[rows[i]] = -1
+            for j in range(ncl):
+                col_loc[cols[j]] = -1
+            continue
+        rows_s = np.sort(rows[:nr])
+        cols_s = np.sort(cols[:ncl])
+        for i in range(nr):
+            row_loc[rows_s[i]] = i
+        for j in range(ncl):
+            col_loc[cols_s[j]] = j
+        transpose = ncl < nr
+        if transpose:
+            dense = np.full((ncl, nr), no_pair_cost)
+            pidx = np.full((ncl, nr), -1, np.int64)
+            for k in grp:
+                dense[col_loc[pm[k]], row_loc[pt[k]]] = cost[k]
+                pidx[col_loc[pm[k]], row_loc[pt[k]]] = k
+        else:
+            dense = np.full((nr, ncl), no_pair_cost)
+            pidx = np.full((nr, ncl), -1, np.int64)
+            for k in grp:
+                dense[row_loc[pt[k]], col_loc[pm[k]]] = cost[k]
+                pidx[row_loc[pt[k]], col_loc[pm[k]]] = k
+        col4row = lsa_col4row(dense)
+        for i in range(col4row.shape[0]):
+            k = pidx[i, col4row[i]]
+            if k >= 0:
+                out[n_out] = k
+                n_out += 1
+        for i in range(nr):
+            row_loc[rows_s[i]] = -1
+        for j in range(ncl):
+            col_loc[cols_s[j]] = -1
+    res = out[:n_out].copy()
+    res.sort()
+    return res
+
+
+@njit(
+    "Tuple((int64[::1], int64[::1], float64[::1]))(float64[:, :], float64[:, :, :], "
+    "float64[:], float64[:, :], float64, float64)",
+    cache=True,
+    nogil=True,
+)
+def gate_grid_kernel(
+    pos: NDArray[np.float64],
+    s_inv: NDArray[np.float64],
+    radius_m: NDArray[np.float64],
+    z: NDArray[np.float64],
+    gate_d2: float,
+    cell_m: float,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:  # pragma: no cover
+    """All (track, measurement) pairs with ``nu^T S^-1 nu <= gate_d2``, through a uniform grid.
+
+    The measurements are binned on a grid of ``cell_m`` square cells over their first two
+    coordinates; track ``i`` tests the measurements of the cells that its square of half-side
+    ``radius_m[i]`` (an outer bound of its gate ellipse) touches, with the exact chi-square test.
+    Returns ``pt`` (ascending), ``pm`` (ascending within a track) and ``d2`` of the pairs. The
+    reference is :func:`shorad.tracking.cluster.gate_pairs_reference` (k-d trees).
+    """
+    m = pos.shape[0]
+    n = z.shape[0]
+    d = z.shape[1]
+    x0 = z[0, 0]
+    x1 = z[0, 0]
+    y0 = z[0, 1]
+    y1 = z[0, 1]
+    for j in range(n):
+        x0 = min(x0, z[j, 0])
+        x1 = max(x1, z[j, 0])
+        y0 = min(y0, z[j, 1])
+        y1 = max(y1, z[j, 1])
+    h = cell_m
+    # at most ~4 cells per measurement (sizes in floating point: no integer overflow)
+    while ((x1 - x0) / h + 1.0) * ((y1 - y0) / h + 1.0) > 4.0 * n + 64.0:
+        h *= 2.0
+    nx = int((x1 - x0) / h) + 1
+    ny = int((y1 - y0) / h) + 1
+    cell_of = np.empty(n, np.int64)
+    start = np.zeros(nx * ny + 1, np.int64)
+    for j in range(n):
+        cx = min(int((z[j, 0] - x0) / h), nx - 1)
+        cy = min(int((z[j, 1] - y0) / h), ny - 1)
+        c = cx * ny + cy
+        cell_of[j] = c
+        start[c + 1] += 1
+    for c in range(nx * ny):
+        start[c + 1] += start[c]
+    fill = start[:-1].copy()
+    items = np.empty(n, np.int64)
+    for j in range(n):  # ascending j within each cell
+        items[fill[cell_of[j]]] = j
+        fill[cell_of[j]] += 1
+    cap = 8 * m + 16
+    pt = np.empty(cap, np.int64)
+    pm = np.empty(cap, np.int64)
+    d2o = np.empty(cap)
+    k = 0
+    nu = np.empty(d)
+    for i in range(m):
+        r = radius_m[i]
+        px = pos[i, 0]
+        py = pos[i, 1]
+        if px + r < x0 or px - r > x1 or py + r < y0 or py - r > y1:
+            continue
+        ax = max(int((px - r - x0) / h), 0) if px - r > x0 else 0
+        bx = min(int((px + r - x0) / h), nx - 1)
+        ay = max(int((py - r - y0) / h), 0) if py - r > y0 else 0
+        by = min(int((py + r - y0) / h), ny - 1)
+        k_first = k
+        for cx in range(ax, bx + 1):
+            for cy in range(ay, by + 1):
+                c = cx * ny + cy
+                for q in range(start[c], start[c + 1]):
+                    j = items[q]
+                    for a in range(d):
+                        nu[a] = z[j, a] - pos[i, a]
+                    acc = 0.0
+                    for a in range(d):
+                        row = 0.0
+                        for b in range(d):
+                            row += s_inv[i, a, b] * nu[b]
+                        acc += nu[a] * row
+                    if acc <= gate_d2:
+                        if k == cap:
+                            cap *= 2
+                            pt2 = np.empty(cap, np.int64)
+                            pm2 = np.empty(cap, np.int64)
+                            d22 = np.empty(cap)
+                            pt2[:k] = pt[:k]
+                            pm2[:k] = pm[:k]
+                            d22[:k] = d2o[:k]
+                            pt, pm, d2o = pt2, pm2, d22
+                        pt[k] = i
+                        pm[k] = j
+                        d2o[k] = acc
+                        k += 1
+        # measurements ascending within the track
+        if k - k_first > 32:
+            order = np.argsort(pm[k_first:k])
+            pm[k_first:k] = pm[k_first:k][order]
+            d2o[k_first:k] = d2o[k_first:k][order]
+            continue
+        for q in range(k_first + 1, k):
+            vj = pm[q]
+            vd = d2o[q]
+            s = q - 1
+            while s >= k_first and pm[s] > vj:
+                pm[s + 1] = pm[s]
+                d2o[s + 1] = d2o[s]
+                s -= 1
+            pm[s + 1] = vj
+            d2o[s + 1] = vd
+    return pt[:k].copy(), pm[:k].copy(), d2o[:k].copy()
+
+
+@njit(
+    "Tuple((float64[:, ::1], float64[:, :, ::1]))(float64[:, :], float64[:, :, :], "
+    "float64[:, :, :], float64[:, :, :], int64[:], int64[:], float64[:, :], float64[:], "
+    "float64[:])",
+    cache=True,
+    nogil=True,
+)
+def pda_update_kernel(
+    x: NDArray[np.float64],
+    P: NDArray[np.float64],
+    S: NDArray[np.float64],
+    S_inv: NDArray[np.float64],
+    rows: NDArray[np.int64],
+    pt: NDArray[np.int64],
+    nu: NDArray[np.float64],
+    beta: NDArray[np.float64],
+    beta0: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover
+    """PDA update (JPDA marginals) of the tracks ``rows[pt]`` with position measurements.
+
+    For track ``i = rows[t]`` with pairs ``q`` (``pt[q] == t``): ``nu_bar = sum beta_q nu_q``,
+    ``x' = x + K nu_bar``, ``P' = P - (1 - beta0_t) K S K^T + K (sum beta_q nu_q nu_q^T -
+    nu_bar nu_bar^T) K^T`` with ``K = P H^T S^-1`` (``H`` selects the first ``d`` state
+    components), symmetrised. Returns updated copies of ``x`` and ``P``; tracks without pairs
+    are unchanged. The reference is :func:`shorad.tracking.jpda.pda_update_reference`.
+    """
+    m_r = rows.shape[0]
+    d = nu.shape[1]
+    k = x.shape[1]
+    xo = np.ascontiguousarray(x).copy()
+    po = np.ascontiguousarray(P).copy()
+    has = np.zeros(m_r, np.bool_)
+    nb = np.zeros((m_r, d))
+    sp = np.zeros((m_r, d, d))
+    for q in range(pt.shape[0]):
+        t = pt[q]
+        has[t] = True
+        b = beta[q]
+        for a in range(d):
+            nb[t, a] += b * nu[q, a]
+            for c in range(d):
+                sp[t, a, c] += b * nu[q, a] * nu[q, c]
+    kg = np.empty((k, d))
+    ks = np.empty((k, d))
+    ksp = np.empty((k, d))
+    corr = np.empty((k, k))
+    for t in range(m_r):
+        if not has[t]:
+            continue
+        i = rows[t]
+        for a in range(d):
+            for c in range(d):
+                sp[t, a, c] -= nb[t, a] * nb[t, c]
+        for r in range(k):
+            for a in range(d):
+                acc = 0.0
+                for b in range(d):
+                    acc += P[i, r, b] * S_inv[i, b, a]
+                kg[r, a] = acc
+        for r in range(k):
+            acc = 0.0
+            for a in range(d):
+                acc += kg[r, a] * nb[t, a]
+            xo[i, r] = x[i, r] + acc
+            for a in range(d):
+                acc_s = 0.0
+                acc_p = 0.0
+                for b in range(d):
+                    acc_s += kg[r, b] * S[i, b, a]
+                    acc_p += kg[r, b] * sp[t, b, a]
+                ks[r, a] = acc_s
+                ksp[r, a] = acc_p
+        w = 1.0 - beta0[t]
+        for r in range(k):
+            for c in range(k):
+                acc = 0.0
+                for a in range(d):
+                    acc += -w * ks[r, a] * kg[c, a] + ksp[r, a] * kg[c, a]
+                corr[r, c] = P[i, r, c] + acc
+        for r in range(k):
+            for c in range(k):
+                po[i, r, c] = 0.5 * (corr[r, c] + corr[c, r])
+    return xo, po
+
+
+@njit("int64[::1](int64[:], int64[:], int64, int64)", cache=True, nogil=True)
+def cluster_labels_kernel(
+    pt: NDArray[np.int64], pm: NDArray[np.int64], m: int, n: int
+) -> NDArray[np.int64]:  # pragma: no cover
+    """Connected components of the bipartite gating graph by union-find.
+
+    Nodes are the ``m`` tracks then the ``n`` measurements; components are numbered in the
+    order of their smallest node, as :func:`scipy.sparse.csgraph.connected_components` does.
+    Returns the label of each node (m + n,). The reference is
+    :func:`shorad.tracking.cluster.clusters_reference`.
+    """
+    nodes = m + n
+    parent = np.arange(nodes)
+    for q in range(pt.shape[0]):
+        a = pt[q]
+        b = m + pm[q]
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        while parent[b] != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
+        if a < b:
+            parent[b] = a
+        elif b < a:
+            parent[a] = b
+    labels = np.empty(nodes, np.int64)
+    for v in range(nodes):
+        a = v
+        while parent[a] != a:
+            a = parent[a]
+        if a == v:
+            labels[v] = -1
+        else:
+            labels[v] = a
+    nxt = 0
+    for v in range(nodes):
+        if labels[v] == -1:
+            labels[v] = nxt
+            nxt += 1
+        else:
+            labels[v] = labels[labels[v]]
+    return labels

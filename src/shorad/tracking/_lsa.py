@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["lsa_kernel"]
+__all__ = ["lsa_col4row", "lsa_kernel"]
 
 
 @njit(cache=True, nogil=True)
@@ -78,6 +78,49 @@ def _augmenting_path(
 
 
 @njit(cache=True, nogil=True)
+def lsa_col4row(cost: NDArray[np.float64]) -> NDArray[np.int64]:  # pragma: no cover - compiled
+    """Column of each row (r,) in the minimum-cost assignment of ``cost`` (r, c), ``r <= c``.
+
+    SciPy's main loop, with its tie-breaking; -1 for every row if some row cannot be assigned
+    (infinite costs).
+    """
+    nr, nc = cost.shape
+    u = np.zeros(nr)
+    v = np.zeros(nc)
+    spc = np.empty(nc)
+    path = np.full(nc, -1, np.int64)
+    col4row = np.full(nr, -1, np.int64)
+    row4col = np.full(nc, -1, np.int64)
+    sr = np.zeros(nr, np.bool_)
+    sc = np.zeros(nc, np.bool_)
+    remaining = np.empty(nc, np.int64)
+    for cur in range(nr):
+        sink, min_val = _augmenting_path(
+            nc, cost, u, v, path, row4col, spc, cur, sr, sc, remaining
+        )
+        if sink < 0:
+            col4row[:] = -1
+            return col4row
+        u[cur] += min_val
+        for i in range(nr):
+            if sr[i] and i != cur:
+                u[i] += min_val - spc[col4row[i]]
+        for j in range(nc):
+            if sc[j]:
+                v[j] -= min_val - spc[j]
+        j = sink
+        while True:
+            i = path[j]
+            row4col[j] = i
+            nxt = col4row[i]
+            col4row[i] = j
+            j = nxt
+            if i == cur:
+                break
+    return col4row
+
+
+@njit(cache=True, nogil=True)
 def lsa_kernel(cost: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Minimum-cost assignment of the rows and columns of ``cost`` (r, c), as SciPy returns it.
 
@@ -98,36 +141,9 @@ def lsa_kernel(cost: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     transpose = nc0 < nr0
     c = np.ascontiguousarray(cost.T) if transpose else cost
-    nr, nc = c.shape
-    u = np.zeros(nr)
-    v = np.zeros(nc)
-    spc = np.empty(nc)
-    path = np.full(nc, -1, np.int64)
-    col4row = np.full(nr, -1, np.int64)
-    row4col = np.full(nc, -1, np.int64)
-    sr = np.zeros(nr, np.bool_)
-    sc = np.zeros(nc, np.bool_)
-    remaining = np.empty(nc, np.int64)
-    for cur in range(nr):
-        sink, min_val = _augmenting_path(nc, c, u, v, path, row4col, spc, cur, sr, sc, remaining)
-        if sink < 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        u[cur] += min_val
-        for i in range(nr):
-            if sr[i] and i != cur:
-                u[i] += min_val - spc[col4row[i]]
-        for j in range(nc):
-            if sc[j]:
-                v[j] -= min_val - spc[j]
-        j = sink
-        while True:
-            i = path[j]
-            row4col[j] = i
-            nxt = col4row[i]
-            col4row[i] = j
-            j = nxt
-            if i == cur:
-                break
+    col4row = lsa_col4row(c)
+    if col4row[0] < 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     a = np.empty(k, np.int64)
     b = np.empty(k, np.int64)
     if transpose:

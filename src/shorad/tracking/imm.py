@@ -273,6 +273,11 @@ class ImmCartesianTracker:
             raise ConfigError(
                 f"must be 'imm-gnn' or 'imm-jpda', got {config.method!r}", field="MttConfig.method"
             )
+        if config.tentative_cost != "likelihood":
+            raise ConfigError(
+                f"ImmCartesianTracker supports only 'likelihood', got {config.tentative_cost!r}",
+                field="MttConfig.tentative_cost",
+            )
         self._cfg = config
         d = config.dim
         self._R = np.asarray(config.R_m2, dtype=np.float64)
@@ -432,8 +437,23 @@ class ImmCartesianTracker:
         xm = xm.copy()
         pm = pm.copy()
         miss_w = 1.0 - self._cfg.pd * self._pg
+        if self._cfg.imm_mixture_likelihood:
+            # ln sum_j c_j N(z; H x_j, S_j): the IMM's predictive density of the measurement.
+            ti_p = rows[pt]
+            nu_p = z[pmi][:, None, :] - xm[ti_p, :, :d]
+            lc = np.log(np.maximum(mu[ti_p], 1e-300)) + _gauss_loglik(
+                nu_p, pm[ti_p, :, :d, :d] + self._R
+            )
+            top = lc.max(axis=1)
+            ln_pred = top + np.log(np.exp(lc - top[:, None]).sum(axis=1))
+            log_w = self._log_norm + 0.5 * d * math.log(2.0 * math.pi) + ln_pred
+        else:
+            log_w = self._log_norm - 0.5 * d2 - 0.5 * log_det[rows[pt]]
         if force_gnn or self._cfg.method == "imm-gnn":
-            cost = 0.5 * (d2 + log_det[rows[pt]]) - self._log_norm + math.log(miss_w)
+            if self._cfg.imm_mixture_likelihood:
+                cost = math.log(miss_w) - log_w
+            else:
+                cost = 0.5 * (d2 + log_det[rows[pt]]) - self._log_norm + math.log(miss_w)
             sel = assign_gnn_sparse(pt, pmi, cost, rows.size, n, 0.0)
             ti = rows[pt[sel]]
             mu[ti], xm[ti], pm[ti] = imm_update(mu[ti], xm[ti], pm[ti], z[pmi[sel]], self._R)
@@ -443,7 +463,7 @@ class ImmCartesianTracker:
             return xm, pm
         # IMM-JPDA: marginals on the combined prediction, PDA update of every model.
         m_r = rows.size
-        w = np.exp(self._log_norm - 0.5 * d2 - 0.5 * log_det[rows[pt]])
+        w = np.exp(log_w)
         beta, beta0, _ = jpda_marginals(
             pt, pmi, w, np.full(m_r, miss_w), n, self._cfg.jpda_max_events
         )

@@ -5,12 +5,15 @@ an unlabelled set of position measurements with known noise, detection probabili
 density. One :meth:`CartesianTracker.step` processes one scan:
 
 1. predict every track with the nearly-constant-velocity model (:mod:`shorad.tracking.linear`);
-2. gate all confirmed tracks against all measurements at once with k-d trees and the
+2. gate all confirmed tracks against all measurements at once on a uniform grid and the
    chi-square test (:func:`shorad.tracking.cluster.gate_pairs`);
 3. associate the confirmed tracks: GNN (:func:`shorad.tracking.cluster.assign_gnn_sparse`, cost
-   ``d2 + ln det S``, most pairs first) and a Kalman update, or JPDA
-   (:func:`shorad.tracking.jpda.jpda_marginals`, exact per small cluster) and the PDA update;
-4. associate the tentative tracks with the measurements left (GNN), then start a tentative
+   ``-ln(w_ij / w_i0)`` with ``w_ij = P_D N(nu; 0, S) / lambda`` and ``w_i0 = 1 - P_D P_G``,
+   unpaired cost 0: the most likely joint event) and a Kalman update, or JPDA
+   (:func:`shorad.tracking.jpda.jpda_marginals`, exact per small cluster) and the PDA update
+   (:func:`shorad.tracking.jpda.pda_update`);
+4. associate the tentative tracks with the measurements left (GNN, cost
+   :attr:`MttConfig.tentative_cost`), then start a tentative
    track on every measurement still unused (one-point initiation: position from the
    measurement, zero velocity with ``init_speed_sigma_mps`` per axis);
 5. management: a tentative track with ``confirm_hits`` updates is confirmed; a confirmed track
@@ -36,14 +39,24 @@ from scipy.special import gammainc, gammaincinv
 
 from shorad.errors import ConfigError, SimulationError
 from shorad.tracking.cluster import assign_gnn_sparse, gate_pairs
-from shorad.tracking.jpda import jpda_marginals
+from shorad.tracking.jpda import jpda_marginals, pda_update
 from shorad.tracking.linear import cv_process_noise, cv_transition, kf_predict, kf_update
 
-__all__ = ["IMM_MODES", "METHODS", "CartesianTracker", "MttConfig", "MttTracks", "inv_logdet_lmax"]
+__all__ = [
+    "IMM_MODES",
+    "METHODS",
+    "TENTATIVE_COSTS",
+    "CartesianTracker",
+    "MttConfig",
+    "MttTracks",
+    "inv_logdet_lmax",
+]
 
 METHODS = ("gnn", "jpda", "imm-gnn", "imm-jpda")
 """Tracker methods: ``gnn``/``jpda`` run :class:`CartesianTracker`, ``imm-*``
 :class:`shorad.tracking.imm.ImmCartesianTracker` (see ``build_cartesian_tracker`` there)."""
+TENTATIVE_COSTS = ("likelihood", "mahalanobis")
+"""GNN costs for the tentative tracks (:attr:`MttConfig.tentative_cost`)."""
 IMM_MODES = ("ncv", "nca", "ct", "ncvh")
 """Motion models an IMM may mix (:mod:`shorad.tracking.motion`)."""
 
@@ -78,6 +91,12 @@ class MttConfig:
         Consecutive missed scans that delete a tentative track.
     jpda_max_events : int
         Largest cluster (in joint events) enumerated exactly by JPDA.
+    tentative_cost : str
+        GNN cost of the tentative tracks (:class:`CartesianTracker` only). ``"likelihood"``
+        (default): ``-ln(w_ij / w_i0)``, the most likely joint event under the model.
+        ``"mahalanobis"``: the Mahalanobis distance ``d_ij`` with a missed track costing the
+        gate distance ``sqrt(gate_d2)``, i.e. Stone Soup's ``MultiMeasurementInitiator`` with
+        ``GNNWith2DAssignment`` on a ``DistanceHypothesiser`` (for like-for-like comparisons).
     imm_modes : tuple of str
         Models of the IMM (``imm-*`` methods), a non-empty subset of :data:`IMM_MODES`
         (``ncvh``: a second, high-noise NCV with ``imm_ncvh_q_m2ps3``); the
@@ -99,6 +118,11 @@ class MttConfig:
         Mix the components a model does not carry (NCV: acceleration and turn rate; NCA: turn
         rate; CT: acceleration) with the receiving model's own estimate instead of the zero a
         model resets them to (see :func:`shorad.tracking.imm.imm_mix`).
+    imm_mixture_likelihood : bool
+        Score (GNN cost, JPDA weight) an IMM track's pairs with the IMM's own predictive
+        density, the mixture ``sum_j c_j N(z; H x_j, S_j)`` of the model-matched predictions,
+        instead of one Gaussian moment-matched to it (the gate stays on the moment-matched
+        prediction).
     imm_nca_q_m2ps5 : float
         Jerk spectral density of the ``nca`` model (m^2/s^5).
     imm_ct_q_m2ps3 : float
@@ -123,12 +147,14 @@ class MttConfig:
     delete_misses: int = 4
     tentative_delete_misses: int = 2
     jpda_max_events: int = 10_000
+    tentative_cost: str = "likelihood"
     imm_modes: tuple[str, ...] = ("ncv", "nca", "ct")
     imm_switch: tuple[tuple[float, ...], ...] | None = None
     imm_p_stay: float = 0.9
     imm_sojourn_s: tuple[float, ...] | None = None
     imm_ncvh_q_m2ps3: float = 8.0
     imm_unequal_mixing: bool = False
+    imm_mixture_likelihood: bool = False
     imm_nca_q_m2ps5: float = 1.0
     imm_ct_q_m2ps3: float = 0.5
     imm_ct_turn_q_rad2ps3: float = 0.01
@@ -172,6 +198,11 @@ class MttConfig:
             ("delete_misses", self.delete_misses >= 1, ">= 1"),
             ("tentative_delete_misses", self.tentative_delete_misses >= 1, ">= 1"),
             ("jpda_max_events", self.jpda_max_events >= 1, ">= 1"),
+            (
+                "tentative_cost",
+                self.tentative_cost in TENTATIVE_COSTS,
+                f"one of {TENTATIVE_COSTS}",
+            ),
             (
                 "imm_modes",
                 len(self.imm_modes) >= 1
@@ -423,14 +454,18 @@ class CartesianTracker:
         pt, pm, d2, nu = gate_pairs(x[rows, :d], s_inv[rows], radius[rows], z, self._gate_d2)
         if pt.size == 0:
             return x, p
-        x = x.copy()
-        p = p.copy()
         if force_gnn or self._cfg.method == "gnn":
-            # -ln(w_ij / w_i0): the most likely joint event (unpaired costs 0).
-            miss_w = 1.0 - self._cfg.pd * self._pg
-            cost = 0.5 * (d2 + log_det[rows[pt]]) - self._log_norm + math.log(miss_w)
+            if force_gnn and self._cfg.tentative_cost == "mahalanobis":
+                # sum of distances, a miss costing the gate distance (unpaired costs 0).
+                cost = np.sqrt(d2) - math.sqrt(self._gate_d2)
+            else:
+                # -ln(w_ij / w_i0): the most likely joint event (unpaired costs 0).
+                miss_w = 1.0 - self._cfg.pd * self._pg
+                cost = 0.5 * (d2 + log_det[rows[pt]]) - self._log_norm + math.log(miss_w)
             sel = assign_gnn_sparse(pt, pm, cost, rows.size, n, 0.0)
             ti = rows[pt[sel]]
+            x = x.copy()
+            p = p.copy()
             x[ti], p[ti] = kf_update(x[ti], p[ti], z[pm[sel]], self._R)
             hits[ti] += 1
             misses[ti] = 0
@@ -443,22 +478,7 @@ class CartesianTracker:
         beta, beta0, _ = jpda_marginals(pt, pm, w, w0, n, self._cfg.jpda_max_events)
         detected = (1.0 - beta0) >= 0.5
         # PDA update of the tracks with pairs (Bar-Shalom, Willett & Tian (2011) §6.4).
-        tr = np.unique(pt)
-        ti = rows[tr]
-        nu_bar = np.stack([np.bincount(pt, beta * nu[:, a], minlength=m_r) for a in range(d)], 1)
-        spread = np.einsum("p,pi,pj->pij", beta, nu, nu)
-        spread_t = np.zeros((m_r, d, d))
-        np.add.at(spread_t, pt, spread)
-        nb = nu_bar[tr]
-        spread_t = spread_t[tr] - np.einsum("ti,tj->tij", nb, nb)
-        pt_h = p[ti][:, :, :d]
-        k_gain = np.einsum("tij,tjk->tik", pt_h, s_inv[ti])
-        b0 = beta0[tr][:, None, None]
-        ksk = np.einsum("tij,tjk,tlk->til", k_gain, s[ti], k_gain)
-        kspk = np.einsum("tij,tjk,tlk->til", k_gain, spread_t, k_gain)
-        x[ti] = x[ti] + np.einsum("tij,tj->ti", k_gain, nb)
-        p_new = p[ti] - (1.0 - b0) * ksk + kspk
-        p[ti] = 0.5 * (p_new + np.swapaxes(p_new, -1, -2))
+        x, p = pda_update(x, p, s, s_inv, rows, pt, nu, beta, beta0)
         det_rows = rows[detected]
         hits[det_rows] += 1
         misses[det_rows] = 0
