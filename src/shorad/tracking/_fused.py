@@ -122,19 +122,7 @@ def gnn_scan_kernel(
     for a in range(n_new):
         det_track_id[new_j[a]] = next_track_id + a
     x0, p0 = initiate_kernel(z, R, sensor_pos_m, new_j, init_speed_sigma_mps)
-    (
-        track_id,
-        x,
-        P,
-        status,
-        class_prob,
-        hits,
-        born_t_s,
-        last_update_t_s,
-        confirmed_t_s,
-        confirmed_ids,
-        deleted_ids,
-    ) = append_manage_kernel(
+    managed = append_manage_kernel(
         track_id,
         x,
         P,
@@ -154,17 +142,5 @@ def gnn_scan_kernel(
         tentative_delete_after_s,
         max_position_var_m2,
     )
-    return (
-        track_id,
-        x,
-        P,
-        status,
-        class_prob,
-        hits,
-        born_t_s,
-        last_update_t_s,
-        confirmed_t_s,
-        det_track_id,
-        confirmed_ids,
-        deleted_ids,
-    )
+    # the kept tracks' nine fields, then det_track_id, then confirmed and deleted ids
+    return (*managed[:9], det_track_id, *managed[9:])

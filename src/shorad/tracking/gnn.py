@@ -69,6 +69,7 @@ __all__ = [
     "classify_by_speed",
     "gate_distances",
     "gated_cost",
+    "scan_interval",
     "track_management",
 ]
 
@@ -441,6 +442,29 @@ def append_and_manage(
     return both.take(~delete), both.track_id[confirm], both.track_id[delete]
 
 
+def scan_interval(tracker: str, tracks: Tracks, t_s: float, n_classes: int) -> float:
+    """Time (s) from the picture ``tracks`` to the scan at ``t_s``, after checking both.
+
+    Raises
+    ------
+    SimulationError
+        If ``t_s`` is earlier than ``tracks.t_s`` (scans must come in time order) or the
+        tracks carry another number of classes than ``n_classes``.
+    """
+    dt_s = t_s - tracks.t_s
+    if dt_s < 0.0:
+        raise SimulationError(
+            f"{tracker}.step: scan time t_s={t_s} s is before the tracks' time "
+            f"{tracks.t_s} s; scans must come in time order"
+        )
+    if tracks.class_prob.shape[1] != n_classes:
+        raise SimulationError(
+            f"{tracker}.step: tracks have {tracks.class_prob.shape[1]} classes, "
+            f"the tracker {n_classes}"
+        )
+    return dt_s
+
+
 def _writeable(a: _A) -> _A:
     """``a`` itself, or a copy if it is read-only (the compiled kernels take writeable arrays)."""
     return a if a.flags.writeable else a.copy()
@@ -604,20 +628,7 @@ class GnnTracker:
                 confirmed_ids=_NO_IDS,
                 deleted_ids=_NO_IDS,
             )
-        (
-            track_id,
-            x,
-            p,
-            status,
-            class_prob,
-            hits,
-            born,
-            last_update,
-            confirmed_t,
-            det_track_id,
-            confirmed_ids,
-            deleted_ids,
-        ) = gnn_scan_kernel(
+        res = gnn_scan_kernel(
             _writeable(tracks.track_id),
             _writeable(tracks.x),
             _writeable(tracks.P),
@@ -645,20 +656,9 @@ class GnnTracker:
             cfg.tentative_delete_after_s,
             self._max_pos_var,
         )
+        det_track_id, confirmed_ids, deleted_ids = res[9], res[10], res[11]
         n_new = int(np.count_nonzero(det_track_id >= tracks.next_track_id))
-        out = Tracks(
-            t_s,
-            track_id,
-            x,
-            p,
-            status,
-            class_prob,
-            hits,
-            born,
-            last_update,
-            confirmed_t,
-            next_track_id=tracks.next_track_id + n_new,
-        )
+        out = Tracks(t_s, *res[:9], next_track_id=tracks.next_track_id + n_new)
         return TrackerStep(
             tracks=out,
             det_track_id=det_track_id,
@@ -693,17 +693,7 @@ class GnnTracker:
         """
         cfg = self._config
         t_s = float(t_s)
-        dt_s = t_s - tracks.t_s
-        if dt_s < 0.0:
-            raise SimulationError(
-                f"GnnTracker.step: scan time t_s={t_s} s is before the tracks' time "
-                f"{tracks.t_s} s; scans must come in time order"
-            )
-        if tracks.class_prob.shape[1] != self.n_classes:
-            raise SimulationError(
-                f"GnnTracker.step: tracks have {tracks.class_prob.shape[1]} classes, "
-                f"the tracker {self.n_classes}"
-            )
+        dt_s = scan_interval("GnnTracker", tracks, t_s, self.n_classes)
         m, n_all = len(tracks), len(dets)
         n_classes = self._class_speed.shape[0]
         track_id = tracks.track_id

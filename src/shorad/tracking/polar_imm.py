@@ -85,11 +85,17 @@ from scipy.optimize import linear_sum_assignment
 from scipy.special import gammaincinv
 
 from shorad._contract import check_array
-from shorad.errors import ConfigError, SimulationError
+from shorad.errors import ConfigError
 from shorad.sensors.base import AZ, Detections
 from shorad.tracking._kernels import classify_kernel, gate_kernel, predict_kernel
 from shorad.tracking.base import CONFIRMED, TENTATIVE, Tracks
-from shorad.tracking.gnn import TrackerConfig, TrackerStep, gated_cost, track_management
+from shorad.tracking.gnn import (
+    TrackerConfig,
+    TrackerStep,
+    gated_cost,
+    scan_interval,
+    track_management,
+)
 from shorad.tracking.imm import imm_combine, imm_mix
 from shorad.tracking.kalman import initiate
 from shorad.tracking.partial import assign_partial
@@ -477,17 +483,7 @@ class PolarImmTracker:
         """
         cfg = self._config
         t_s = float(t_s)
-        dt_s = t_s - tracks.t_s
-        if dt_s < 0.0:
-            raise SimulationError(
-                f"PolarImmTracker.step: scan time t_s={t_s} s is before the tracks' time "
-                f"{tracks.t_s} s; scans must come in time order"
-            )
-        if tracks.class_prob.shape[1] != self.n_classes:
-            raise SimulationError(
-                f"PolarImmTracker.step: tracks have {tracks.class_prob.shape[1]} classes, "
-                f"the tracker {self.n_classes}"
-            )
+        dt_s = scan_interval("PolarImmTracker", tracks, t_s, self.n_classes)
         m = len(tracks)
         mu, xm, pm = self._models(tracks)
         if m and dt_s > 0.0:
