@@ -91,35 +91,11 @@ def gate_pairs_reference(
     z: NDArray[np.float64],
     gate_d2: float,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-    """Reference of :func:`gate_pairs` through k-d trees (same arguments and result).
+    """Reference of :func:`gate_pairs` through k-d trees (same parameters and returns).
 
     One :class:`scipy.spatial.cKDTree` over the predicted positions and one over the
     measurements give, in one ``sparse_distance_matrix`` call, every pair closer than the
     largest radius; the pairs within their track's own radius then get the exact test.
-
-    Parameters
-    ----------
-    pos : (m, d) float64
-        Predicted measurement (position) of each track (m).
-    s_inv : (m, d, d) float64
-        Inverse innovation covariance of each track (1/m^2).
-    radius_m : (m,) float64
-        Euclidean bound of each track's gate (m), ``sqrt(gate_d2 * lambda_max(S))``.
-    z : (n, d) float64
-        Measurements (m).
-    gate_d2 : float
-        Gate on the squared Mahalanobis distance.
-
-    Returns
-    -------
-    pt : (p,) int64
-        Track of each pair, sorted ascending (measurement ascending within a track).
-    pm : (p,) int64
-        Measurement of each pair.
-    d2 : (p,) float64
-        Squared Mahalanobis distance of each pair.
-    nu : (p, d) float64
-        Innovation ``z[pm] - pos[pt]`` (m).
     """
     m, n = pos.shape[0], z.shape[0]
     if m == 0 or n == 0:
