@@ -102,6 +102,8 @@ def test_fast_is_deterministic_and_good_on_ahuja() -> None:
     a = solve_fast(inst, time_limit_s=0.1, rng=np.random.default_rng(1))
     b = solve_fast(inst, time_limit_s=0.1, rng=np.random.default_rng(1))
     check_feasible(inst, a.x)
+    c = solve_fast(inst, time_limit_s=0.0)  # no budget: a function of the instance only
+    assert np.array_equal(c.x, solve_fast(inst, time_limit_s=0.0).x)
     exact = solve_exact(inst, time_limit_s=30)
     assert exact.status == "optimal"
     assert a.surviving_value <= exact.surviving_value * 1.001
@@ -172,7 +174,7 @@ def test_vlns_round_with_second_slots_never_worsens() -> None:
         f = f_new
 
 
-# --- Compiled assignment kernel against its reference (scipy) -----------------------------------
+# --- Compiled cycle-cancelling kernel against its reference (scipy) ----------------------------
 
 
 def _lsa_cost(cost: np.ndarray) -> float:
@@ -235,6 +237,105 @@ def test_assignment_avoids_forbidden_entries_and_is_optimal() -> None:
         assert_allclose(cost[rows, cols].sum(), _lsa_cost(cost), rtol=1e-10)
 
 
+def _feasible_start(cost: np.ndarray, g: np.random.Generator) -> np.ndarray:
+    """A random feasible matching (each row on a distinct allowed column)."""
+    from scipy.optimize import linear_sum_assignment
+
+    n = cost.shape[0]
+    noise = np.where(cost < 1e17, g.uniform(size=cost.shape), 1e9)
+    col = np.asarray(linear_sum_assignment(noise)[1], np.int64)
+    assert (cost[np.arange(n), col] < 1e17).all()
+    return col
+
+
+@pytest.mark.parametrize("kind", ["uniform", "ties", "rank_one", "forbidden"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cancel_cycles_kernel_matches_scipy(kind: str, seed: int) -> None:
+    from shorad.c2._kernels import cancel_cycles_kernel
+    from shorad.c2.wta import _BIG
+
+    g = np.random.default_rng(seed)
+    for n, m in [(1, 1), (2, 3), (3, 3), (5, 8), (30, 30), (40, 52), (120, 160)]:
+        for _ in range(6):
+            if kind == "uniform":
+                cost = g.uniform(-1.0, 1.0, (n, m))
+            elif kind == "ties":
+                cost = np.round(g.uniform(0.0, 3.0, (n, m)))
+            elif kind == "rank_one":  # the VLNS round's shape: -s_j p_uj
+                cost = -g.uniform(0, 100, m)[None, :] * g.uniform(0, 1, (n, m))
+            else:
+                cost = -g.uniform(0, 50, (n, m))
+                cost[g.uniform(size=(n, m)) < 0.3] = _BIG
+                cost[np.arange(n), g.permutation(m)[:n]] = -g.uniform(0, 50, n)
+            start = _feasible_start(cost, g)
+            every = np.zeros((n, 0), np.int64)
+            col, optimal = cancel_cycles_kernel(
+                np.ascontiguousarray(cost), start, every, _BIG, 10**6, g.normal(0, 5, m + 1)
+            )
+            assert optimal
+            assert len(set(col.tolist())) == n  # distinct columns
+            assert (cost[np.arange(n), col] < _BIG).all()
+            ref = _lsa_cost(np.where(cost < _BIG, cost, 1e9))
+            assert_allclose(cost[np.arange(n), col].sum(), ref, rtol=1e-12, atol=1e-9)
+
+
+def test_cancel_cycles_kernel_equals_brute_force_and_respects_candidates() -> None:
+    from shorad.c2._kernels import cancel_cycles_kernel
+
+    g = np.random.default_rng(2)
+    for _ in range(300):
+        m = int(g.integers(1, 7))
+        n = int(g.integers(1, m + 1))
+        cost = g.uniform(-1, 1, (n, m))
+        start = g.permutation(m)[:n].astype(np.int64)
+        # candidates: a random subset per row, plus its start column
+        k = int(g.integers(1, m + 1))
+        cand = np.array([g.permutation(m)[:k] for _ in range(n)], np.int64).reshape(n, k)
+        cand = np.ascontiguousarray(np.concatenate([cand, start[:, None]], axis=1))
+        col, optimal = cancel_cycles_kernel(cost, start, cand, 1e18, 10**6, np.zeros(m + 1))
+        assert optimal
+        allowed = np.zeros((n, m), bool)
+        allowed[np.arange(n)[:, None], cand] = True
+        assert allowed[np.arange(n), col].all()
+        best = min(
+            sum(cost[i, perm[i]] for i in range(n))
+            for perm in itertools.permutations(range(m), n)
+            if all(allowed[i, perm[i]] for i in range(n))
+        )
+        assert cost[np.arange(n), col].sum() == pytest.approx(best, abs=1e-12)
+        assert cost[np.arange(n), col].sum() <= cost[np.arange(n), start].sum() + 1e-12
+
+
+def test_vlns_round_solves_its_assignment_problem_optimally() -> None:
+    """The round's plan is the one scipy's optimal assignment of the same matrix gives."""
+    from scipy.optimize import linear_sum_assignment
+
+    from shorad.c2 import wta
+
+    g = np.random.default_rng(7)
+    inst = WtaInstance.create(g.uniform(1, 100, 40), g.uniform(0.0, 0.95, (20, 40)), 2)
+    x = wta._assignment_construction(inst)
+    seen: dict[str, np.ndarray] = {}
+    kernel = wta.cancel_cycles_kernel
+
+    def spy(cost, col, cand, big, max_rounds, potential):  # type: ignore[no-untyped-def]
+        out, optimal = kernel(cost, col, cand, big, 10**6, potential)  # to the end here
+        seen["cost"], seen["col"] = cost, out
+        return out, optimal
+
+    try:
+        wta.cancel_cycles_kernel = spy
+        for _ in range(10):
+            x = wta._vlns_round(inst, x, g)
+            check_feasible(inst, x)
+            cost = seen["cost"]
+            r, c = linear_sum_assignment(np.where(cost < wta._BIG, cost, 1e9))
+            got = cost[np.arange(cost.shape[0]), seen["col"]].sum()
+            assert_allclose(got, cost[r, c].sum(), rtol=1e-12, atol=1e-12)
+    finally:
+        wta.cancel_cycles_kernel = kernel
+
+
 @pytest.mark.skipif(not ANDERSEN.exists(), reason="../shared/benchmarks/wta not present")
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_fast_reaches_the_optimum_of_50x100x2_for_several_seeds(seed: int) -> None:
@@ -246,3 +347,83 @@ def test_fast_reaches_the_optimum_of_50x100x2_for_several_seeds(seed: int) -> No
     )
     check_feasible(inst, sol.x)
     assert sol.surviving_value == pytest.approx(123.838458, rel=1e-7)  # proven optimum
+
+
+def test_cancel_cycles_kernel_reports_when_stopped_early() -> None:
+    from shorad.c2._kernels import cancel_cycles_kernel
+
+    g = np.random.default_rng(5)
+    cost = -g.uniform(0, 1, (60, 80))
+    start = g.permutation(80)[:60].astype(np.int64)  # far from optimal
+    every = np.zeros((60, 0), np.int64)
+    col, optimal = cancel_cycles_kernel(cost, start, every, 1e18, 0, np.zeros(81))
+    assert not optimal
+    assert len(set(col.tolist())) == 60
+    assert cost[np.arange(60), col].sum() <= cost[np.arange(60), start].sum() + 1e-12
+    col, optimal = cancel_cycles_kernel(cost, start, every, 1e18, 10**6, np.zeros(81))
+    assert optimal
+    assert_allclose(cost[np.arange(60), col].sum(), _lsa_cost(cost), rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_round_cost_kernel_matches_numpy(seed: int) -> None:
+    from shorad.c2._kernels import round_cost_kernel, round_cost_reference
+
+    g = np.random.default_rng(seed)
+    w, t, n, e = 12, 30, 25, 9
+    p = g.uniform(0, 1, (w, t))
+    p[g.uniform(size=(w, t)) < 0.2] = 0.0
+    q = np.exp(np.log1p(-np.minimum(p, 1 - 1e-12)))
+    args = (
+        np.ascontiguousarray(q),
+        np.ascontiguousarray(p > 0),
+        g.integers(0, w, n).astype(np.int64),
+        g.uniform(0, 50, t),
+        g.uniform(size=t) < 0.8,
+        g.permutation(t)[:e].astype(np.int64),
+        g.uniform(size=t) < 0.7,
+        g.permutation(t)[:n].astype(np.int64),
+    )
+    for own_first in (False, True):
+        got = round_cost_kernel(*args, own_first, 1e18)
+        want = round_cost_reference(*args, own_first, 1e18)
+        assert_allclose(got, want, rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_moves_kernel_matches_numpy_local_search(seed: int) -> None:
+    from shorad.c2 import wta
+
+    g = np.random.default_rng(seed)
+    for _ in range(5):
+        w, t = int(g.integers(2, 12)), int(g.integers(2, 20))
+        p = g.uniform(0.0, 0.95, (w, t))
+        p[g.uniform(size=(w, t)) < 0.15] = 0.0
+        p[:, 0] = g.uniform(0.1, 0.9, w)  # every type can fire at target 0 ...
+        cap = g.integers(1, 4, t)
+        count = g.integers(1, 4, w)
+        cap[0] = int(count.sum())  # ... which has room for all
+        inst = WtaInstance.create(g.uniform(1, 100, t), p, count, cap)
+        x = wta._perturb(inst, wta._greedy(inst), g)
+        check_feasible(inst, x)
+        fast = wta._local_search(inst, x, math.inf, swaps=False)
+        ref = wta._local_search(inst, x, math.inf, swaps=False, compiled=False)
+        check_feasible(inst, fast)
+        assert np.array_equal(fast, ref)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_greedy_kernel_matches_numpy(seed: int) -> None:
+    from shorad.c2 import wta
+
+    g = np.random.default_rng(seed)
+    for k in range(20):
+        w, t = int(g.integers(1, 10)), int(g.integers(1, 15))
+        p = g.uniform(0.0, 0.95, (w, t))
+        p[g.uniform(size=(w, t)) < 0.2] = 0.0
+        if k % 4 == 0:
+            p = np.round(p, 1)  # ties
+        count = g.integers(0, 4, w)
+        cap = g.integers(0, 4, t)
+        inst = WtaInstance(g.uniform(1, 100, t), p, count, cap, bool(k % 2))
+        assert np.array_equal(wta._greedy(inst), wta._greedy(inst, compiled=False))

@@ -22,9 +22,10 @@ added and the MILP re-solved (warm-started from the incumbent) until the bounds 
 *Fast* (:func:`solve_fast`). The better of a maximum-marginal-return greedy and a
 linear-assignment construction, polished by single-unit moves and swaps (each evaluated for
 all candidates at once with numpy); then very-large-neighbourhood rounds (one unit lifted from
-every target, all reassigned at once by a linear assignment solved with the compiled
-Jonker-Volgenant kernel of :mod:`shorad.c2._kernels`), with iterated-local-search kicks,
-until the time budget is spent.
+every target, all reassigned at once by a linear assignment, solved by the compiled
+kernels of :mod:`shorad.c2._kernels`: negative-cycle cancelling from the plan as it stands,
+Jonker-Volgenant from scratch when that is slow), with iterated-local-search kicks, until
+the time budget is spent.
 """
 
 from __future__ import annotations
@@ -39,7 +40,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from shorad._highs import quiet_highs as _quiet_highs
-from shorad.c2._kernels import lapjv_kernel
+from shorad.c2._kernels import (
+    cancel_cycles_kernel,
+    greedy_kernel,
+    lapjv_kernel,
+    moves_kernel,
+    round_cost_kernel,
+)
 from shorad.errors import ConfigError
 
 __all__ = [
@@ -308,8 +315,21 @@ def ahuja_instance(n: int, *, rng: np.random.Generator) -> WtaInstance:
 # --------------------------------------------------------------------------- fast heuristic
 
 
-def _greedy(inst: WtaInstance) -> NDArray[np.int64]:
-    """Maximum marginal return: repeatedly fire the unit with the largest expected gain."""
+def _greedy(inst: WtaInstance, *, compiled: bool = True) -> NDArray[np.int64]:
+    """Maximum marginal return: repeatedly fire the unit with the largest expected gain.
+
+    ``compiled``: the same plan from :func:`shorad.c2._kernels.greedy_kernel` (this numpy
+    code is its reference).
+    """
+    if compiled:
+        c = np.ascontiguousarray
+        return greedy_kernel(
+            c(inst.value, np.float64),
+            c(inst.p, np.float64),
+            c(inst.count, np.int64),
+            c(inst.capacity, np.int64),
+            bool(inst.must_fire),
+        )
     w, t = inst.shape
     x = np.zeros((w, t), np.int64)
     surv = inst.value.copy()  # V_j * S_j
@@ -337,6 +357,26 @@ def _greedy(inst: WtaInstance) -> NDArray[np.int64]:
     return x
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Tables:
+    """Per-instance arrays of the fast method, computed once per solve (all (W, T))."""
+
+    a: NDArray[np.float64]  # -ln(1 - p), capped
+    q: NDArray[np.float64]  # survival factor exp(-a)
+    inv_q_m1: NDArray[np.float64]  # 1/q - 1
+    compat: NDArray[np.bool_]  # p > 0
+    p: NDArray[np.float64]  # kill probabilities (C-contiguous)
+
+
+def _tables(inst: WtaInstance) -> _Tables:
+    a = _log_survival(inst.p)
+    q = np.exp(-a)
+    with np.errstate(divide="ignore", over="ignore"):
+        inv_q_m1 = 1.0 / q - 1.0
+    c = np.ascontiguousarray
+    return _Tables(c(a), c(q), c(inv_q_m1), c(inst.p > 0), c(inst.p, np.float64))
+
+
 def _local_search(
     inst: WtaInstance,
     x: NDArray[np.int64],
@@ -344,6 +384,8 @@ def _local_search(
     *,
     swaps: bool = True,
     clock: Callable[[], float] = time.perf_counter,
+    tab: _Tables | None = None,
+    compiled: bool = True,
 ) -> NDArray[np.int64]:
     """Improving single-unit moves (and swaps) until none is left.
 
@@ -353,12 +395,19 @@ def _local_search(
     together (their gains add up exactly, as each touches only its own two targets). When no
     move improves, the best swap of two units between two targets is tried.
     """
-    a = _log_survival(inst.p)
-    q = np.exp(-a)  # survival factor per unit
-    with np.errstate(divide="ignore", over="ignore"):
-        inv_q_m1 = 1.0 / q - 1.0
+    tab = _tables(inst) if tab is None else tab
+    if compiled and not swaps:  # the same moves, compiled (this numpy code is its reference)
+        return moves_kernel(
+            np.ascontiguousarray(x, np.int64),
+            np.ascontiguousarray(inst.value, np.float64),
+            tab.a,
+            tab.p,
+            tab.inv_q_m1,
+            tab.compat,
+            np.ascontiguousarray(inst.capacity, np.int64),
+        )
+    a, q, inv_q_m1, compat = tab.a, tab.q, tab.inv_q_m1, tab.compat
     w, t = inst.shape
-    compat = inst.p > 0
     cols = np.arange(t)[None, :]
     x = x.copy()
     while clock() < deadline:
@@ -423,9 +472,8 @@ def _units(inst: WtaInstance, x: NDArray[np.int64]) -> tuple[NDArray[np.int64], 
 def _from_units(
     inst: WtaInstance, ut: NDArray[np.int64], tg: NDArray[np.int64]
 ) -> NDArray[np.int64]:
-    x = np.zeros(inst.shape, np.int64)
-    np.add.at(x, (ut, tg), 1)
-    return x
+    w, t = inst.shape
+    return np.bincount(ut * t + tg, minlength=w * t).reshape(w, t).astype(np.int64)
 
 
 _BIG = 1e18
@@ -436,6 +484,12 @@ _SECOND_SLOTS = 0.3
 outnumber targets."""
 _PATIENCE = 10
 """VLNS rounds without improvement before the incumbent is kicked."""
+_KICK = 0.05
+"""Share of the units (at least 2) a kick moves at random."""
+_CC_PASSES = 30
+"""Bellman-Ford passes of a round's cycle cancelling before the round's assignment problem
+is solved from scratch (cancelling is fast when the plan is nearly optimal for the round,
+slow when it is far from it, as after a kick)."""
 
 
 def _assignment_construction(inst: WtaInstance) -> NDArray[np.int64]:
@@ -464,7 +518,10 @@ def _assignment_construction(inst: WtaInstance) -> NDArray[np.int64]:
 
 
 def _vlns_round(
-    inst: WtaInstance, x: NDArray[np.int64], rng: np.random.Generator
+    inst: WtaInstance,
+    x: NDArray[np.int64],
+    rng: np.random.Generator,
+    tab: _Tables | None = None,
 ) -> NDArray[np.int64]:
     """Reassign one unit per target at once, optimally, with the other units fixed.
 
@@ -473,6 +530,9 @@ def _vlns_round(
     target ``j`` survives with ``s_j`` and taking lifted unit ``u`` makes it ``s_j q_uj``.
     Allowing at most one lifted unit per target makes the best reassignment a linear
     assignment problem (a very large neighbourhood, after Ahuja et al. 2007), solved by
+    cancelling negative cycles from the plan as it stands (every lifted unit back on its own
+    target; :func:`shorad.c2._kernels.cancel_cycles_kernel`), which is optimal or nearly so
+    in most rounds, or, when that takes more than ``_CC_PASSES`` passes, from scratch by
     :func:`_assignment`. With one column per target no held target could gain a unit, so
     when units outnumber targets, the ``_SECOND_SLOTS`` share of targets with the largest
     ``s_j`` get a second column. At random, half the rounds price it as if the strongest
@@ -489,41 +549,55 @@ def _vlns_round(
     order = rng.permutation(ut.size)
     _, first = np.unique(tg[order], return_index=True)
     lifted = order[first]
-    if lifted.size > _VLNS_BATCH:  # bound the assignment problem (its cost is cubic)
+    if lifted.size > _VLNS_BATCH:  # bound the assignment problem
         lifted = rng.choice(lifted, _VLNS_BATCH, replace=False)
     keep = np.ones(ut.size, bool)
     keep[lifted] = False
-    a = _log_survival(inst.p)
-    fixed = _from_units(inst, ut[keep], tg[keep])
-    s = _surviving(inst, a, fixed)
-    room = fixed.sum(axis=0) < inst.capacity
+    tab = _tables(inst) if tab is None else tab
+    t = inst.shape[1]
+    ku, kt = ut[keep], tg[keep]
+    load = np.bincount(kt, minlength=t)
+    s = inst.value * np.exp(-np.bincount(kt, weights=tab.a[ku, kt], minlength=t))
+    room = load < inst.capacity
     lt = ut[lifted]
-    q = np.exp(-a[lt])
-    cost = s[None, :] * (q - 1.0)  # change of surviving value (<= 0)
-    feasible = (inst.p[lt] > 0) & room[None, :]
-    cost = np.where(feasible, cost, _BIG)
-    t = cost.shape[1]
-    colmap = np.arange(t)
+    own = tg[lifted].astype(np.int64)
     n_second = max(int(_SECOND_SLOTS * t), min(t, 25)) if ut.size > t else 0
-    load = fixed.sum(axis=0)
     room2 = load + 2 <= inst.capacity
     n_second = min(n_second, int(room2.sum()))
+    ex = np.zeros(0, np.int64)
+    own_first = False
     if n_second > 0:
         ex = np.argpartition(-np.where(room2, s, -1.0), n_second - 1)[:n_second]
-        first_q = np.min(np.where(inst.p[lt] > 0, q, 1.0), axis=0)  # strongest lifted unit
-        if rng.random() < 0.5:  # half the rounds: as if the unit lifted there came back
-            first_q[tg[lifted]] = q[np.arange(lifted.size), tg[lifted]]
-        second = (s[ex] * first_q[ex])[None, :] * (q[:, ex] - 1.0)
-        second = np.where(feasible[:, ex] & room2[None, ex], second, _BIG)
-        cost = np.concatenate([cost, second], axis=1)
-        colmap = np.concatenate([colmap, ex])
-    rows, cols = _assignment(cost)
+        # half the rounds: as if the unit lifted there came back; else the strongest one
+        own_first = bool(rng.random() < 0.5)
+    cost = round_cost_kernel(
+        tab.q, tab.compat, lt, s, room, ex.astype(np.int64), room2, own, own_first, _BIG
+    )
+    colmap = np.concatenate([np.arange(t), ex])
+    # every lifted unit back on its own target is feasible: improve on it
+    every = np.zeros((lifted.size, 0), np.int64)  # each unit may go to any column
+    # (the last round's potentials as a start did not shorten the search: the rows change)
+    start = np.zeros(cost.shape[1] + 1)
+    cols, optimal = cancel_cycles_kernel(cost, own, every, _BIG, _CC_PASSES, start)
+    if not optimal:  # far from the plan (after a kick): solve it from scratch instead
+        rows, c = _assignment(cost)
+        cols = np.empty(lifted.size, np.int64)
+        cols[rows] = c
     new_tg = tg.copy()
-    new_tg[lifted[rows]] = colmap[cols]
-    new = _from_units(inst, ut, new_tg)
-    if n_second > 0 and np.sum(_surviving(inst, a, new)) > np.sum(_surviving(inst, a, x)):
+    new_tg[lifted] = colmap[cols]
+    if np.array_equal(new_tg, tg):
+        return x  # the plan is optimal in this neighbourhood
+    if n_second > 0 and _value_units(inst, tab, ut, new_tg) > _value_units(inst, tab, ut, tg):
         return x
-    return new
+    return _from_units(inst, ut, new_tg)
+
+
+def _value_units(
+    inst: WtaInstance, tab: _Tables, ut: NDArray[np.int64], tg: NDArray[np.int64]
+) -> float:
+    """Surviving value of the plan with unit ``k`` of type ``ut[k]`` on target ``tg[k]``."""
+    y = np.bincount(tg, weights=tab.a[ut, tg], minlength=inst.shape[1])
+    return float(np.sum(inst.value * np.exp(-y)))
 
 
 def _assignment(cost: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -554,7 +628,7 @@ def _perturb(
 ) -> NDArray[np.int64]:
     """Move a few random units (5 %, at least 2) to random compatible targets with room."""
     x = x.copy()
-    for _ in range(max(2, int(0.05 * inst.count.sum()))):
+    for _ in range(max(2, int(_KICK * inst.count.sum()))):
         src = np.argwhere(x > 0)
         if src.size == 0:
             break
@@ -614,8 +688,9 @@ def solve_fast(
     starts = [x0 for x0 in starts if _is_feasible(inst, x0)]
     if not starts:  # tight compatibility/capacity: any feasible plan, from a max flow
         starts = [_max_flow(inst.p > 0, inst.count, inst.capacity)]
-    cands = [_local_search(inst, x0, math.inf, swaps=False) for x0 in starts]
-    vals = [surviving_value(inst, c) for c in cands]
+    tab = _tables(inst)
+    cands = [_local_search(inst, x0, math.inf, swaps=False, tab=tab) for x0 in starts]
+    vals = [float(np.sum(_surviving(inst, tab.a, c))) for c in cands]
     best = cands[int(np.argmin(vals))]
     best_f = min(vals)
     rounds = 0
@@ -623,8 +698,13 @@ def solve_fast(
     cur, cur_f = best, best_f
     while clock() < deadline:
         rounds += 1
-        x = _local_search(inst, _vlns_round(inst, cur, rng), deadline, swaps=False, clock=clock)
-        f = surviving_value(inst, x)
+        x = _vlns_round(inst, cur, rng, tab)
+        if x is cur:  # unchanged (cur is already a local optimum of the moves)
+            stale += 1
+            f = cur_f
+        else:
+            x = _local_search(inst, x, deadline, swaps=False, clock=clock, tab=tab)
+            f = float(np.sum(_surviving(inst, tab.a, x)))
         if f < cur_f * (1.0 - 1e-12):
             cur, cur_f, stale = x, f, 0
             if f < best_f:
@@ -633,7 +713,7 @@ def solve_fast(
             stale += 1
         if stale >= _PATIENCE:  # iterated local search: kick the best solution and go on
             cur = _perturb(inst, best, rng)
-            cur_f, stale = surviving_value(inst, cur), 0
+            cur_f, stale = float(np.sum(_surviving(inst, tab.a, cur))), 0
     return WtaSolution(
         x=best,
         surviving_value=best_f,
