@@ -10,7 +10,8 @@ Usage::
    the largest proven within it.
 2. Fast (assignment construction + VLNS + local search) on every instance and seed against
    the best known value, with the wall and CPU (process) time of each solve.
-3. Ahuja-style n x n instances (seeded): fast at a 20 ms budget against the exact bound.
+3. Ahuja-style n x n instances (seeded): fast at a 15 ms budget (``--ahuja-limit``; the
+   goal is under 20 ms in all) against the exact bound.
 
 Instances are read from ``../shared/benchmarks/wta/andersen2022/data`` (or ``--data``); the
 script skips that part with a message when they are absent. Prints tables and one JSON line.
@@ -74,6 +75,12 @@ def main() -> None:
         help="count the fast method's budget in CPU (process) time, not wall time",
     )
     ap.add_argument("--ahuja", default="10,20,50,100,200")
+    ap.add_argument(
+        "--ahuja-limit",
+        type=float,
+        default=0.015,
+        help="fast budget (s) on the Ahuja instances; the goal is < 20 ms in all",
+    )
     args = ap.parse_args()
     result: dict[str, object] = {}
 
@@ -153,7 +160,10 @@ def main() -> None:
     else:
         print(f"skip Andersen instances: {args.data} not found")
 
-    print("\nAhuja n x n (V ~ U[25,100], p ~ U[0.6,0.9], seed n): fast at 20 ms vs exact bound")
+    print(
+        f"\nAhuja n x n (V ~ U[25,100], p ~ U[0.6,0.9], seed n): fast at "
+        f"{args.ahuja_limit * 1e3:.0f} ms budget vs exact bound"
+    )
     print(
         f"{'n':>5} {'fast value':>12} {'fast s':>8} {'cpu s':>6} {'exact value':>12} "
         f"{'bound':>12} {'above bound':>12} {'exact s':>8}"
@@ -162,7 +172,7 @@ def main() -> None:
     for n in (int(v) for v in args.ahuja.split(",")):
         inst = ahuja_instance(n, rng=np.random.default_rng(n))
         t0, c0 = time.perf_counter(), time.process_time()
-        fast = solve_fast(inst, time_limit_s=0.02, rng=np.random.default_rng(0))
+        fast = solve_fast(inst, time_limit_s=args.ahuja_limit, rng=np.random.default_rng(0))
         fast_s, fast_cpu = time.perf_counter() - t0, time.process_time() - c0
         exact = solve_exact(inst, time_limit_s=args.exact_limit)
         bound = exact.bound if exact.bound is not None else float("nan")
