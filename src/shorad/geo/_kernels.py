@@ -8,7 +8,10 @@ steps (edge sides, crossing parameters, interval sweep, heights), so they agree 
 only the pruning differs, and every pruning test here is conservative by a margin (boxes
 grown by 1 cm, the horizon table rounded up, the inner-box shortcut 1 cm / 1 mm inside).
 :func:`horizon_table` has its own numpy reference,
-:func:`shorad.geo.los._horizon_table_reference`, equal bit for bit.
+:func:`shorad.geo.los._horizon_table_reference`, equal bit for bit; so do
+:func:`origin_horizon` (:func:`shorad.geo.los._origin_horizon_reference`, bit for bit) and
+:func:`origin_blockers` (:func:`shorad.geo.los._origin_blockers_reference`, to 1e-12
+relative: numpy's and libm's trigonometric functions differ in the last bits).
 
 See :func:`shorad.geo.los.line_of_sight` for the geometry and the tolerance convention.
 """
@@ -21,7 +24,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["horizon_table", "segment_hits"]
+__all__ = ["horizon_table", "origin_blockers", "origin_horizon", "sector_angles", "segment_hits"]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -457,11 +460,539 @@ def horizon_table(
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _raise_sectors(
+    out: NDArray[np.float64], lo: float, hi: float, value: float
+) -> None:  # pragma: no cover - numba
+    """``out[s] = max(out[s], value)`` over the sectors meeting diamond angles [lo, hi].
+
+    ``hi`` may exceed 4 (the range wraps through +x); both ends are widened by 1e-6.
+    """
+    n_sectors = out.shape[0]
+    q = n_sectors / 4.0
+    s0 = math.floor((lo - 1e-6) * q)
+    s1 = min(math.floor((hi + 1e-6) * q), s0 + n_sectors - 1)
+    for sr in range(s0, s1 + 1):
+        s = (sr + n_sectors) % n_sectors
+        if value > out[s]:
+            out[s] = value
+
+
+@njit(cache=True, nogil=True)
+def _slope_levels() -> NDArray[np.float64]:  # pragma: no cover - numba
+    """Slopes of the 256 uint8 levels of a per-origin horizon: level 0 is ``-inf``, 255
+    ``+inf``, level q in 1..254 is ``2 ** ((q - 128) / 16)`` (0.004 to 240, steps of 4.4 %)."""
+    dec = np.empty(256, dtype=np.float64)
+    dec[0] = -math.inf
+    dec[255] = math.inf
+    for q in range(1, 255):
+        dec[q] = 2.0 ** ((q - 128) / 16.0)
+    return dec
+
+
+@njit(cache=True, nogil=True)
+def _level_up(v: float, dec: NDArray[np.float64]) -> int:  # pragma: no cover - numba
+    """The lowest level ``q`` of ``dec`` with ``dec[q] >= v``."""
+    if v == -math.inf:
+        return 0
+    if not v <= dec[254]:
+        return 255
+    q = min(max(math.ceil(16.0 * math.log2(max(v, 1e-300)) + 128.0), 1), 254)
+    while q > 1 and dec[q - 1] >= v:
+        q -= 1
+    while dec[q] < v:
+        q += 1
+    return q
+
+
+@njit(cache=True, nogil=True)
+def _level_down(v: float, dec: NDArray[np.float64]) -> int:  # pragma: no cover - numba
+    """The highest level ``q`` of ``dec`` with ``dec[q] <= v``."""
+    if v == math.inf:
+        return 255
+    if not v >= dec[1]:
+        return 0
+    q = min(max(math.floor(16.0 * math.log2(v) + 128.0), 1), 254)
+    while q < 254 and dec[q + 1] <= v:
+        q += 1
+    while dec[q] > v:
+        q -= 1
+    return q
+
+
+@njit(cache=True, nogil=True)
+def _quantise_levels(
+    horizon: NDArray[np.float64],
+    blockers: NDArray[np.float64],
+    dec: NDArray[np.float64],
+    out: NDArray[np.uint8],
+) -> None:  # pragma: no cover - numba
+    """``out[s] = [horizon up, blocker slope down, blocker length up]`` as levels of ``dec``."""
+    for s in range(horizon.shape[0]):
+        out[s, 0] = _level_up(horizon[s], dec)
+        out[s, 1] = _level_down(blockers[s, 0], dec)
+        out[s, 2] = _level_up(blockers[s, 1], dec)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _raise_box(
+    out: NDArray[np.float64], x0: float, x1: float, y0: float, y1: float, rise: float
+) -> bool:  # pragma: no cover - numba
+    """Raise ``out`` by ``rise / distance`` over the sectors of the box of offsets
+    ``[x0, x1] x [y0, y1]`` from the origin; False if the box (nearly) holds the origin."""
+    ddx = max(0.0, max(x0, -x1))
+    ddy = max(0.0, max(y0, -y1))
+    r = math.sqrt(ddx * ddx + ddy * ddy) * (1.0 - 1e-9) - 1e-6
+    if r <= 0.0:
+        return False
+    p00 = _pseudo_angle(x0, y0)
+    p10 = _pseudo_angle(x1, y0)
+    p01 = _pseudo_angle(x0, y1)
+    p11 = _pseudo_angle(x1, y1)
+    if x0 > 0.0 and y0 < 0.0 <= y1:
+        # the box straddles the +x direction, where the angle wraps
+        lo = min(p00, p10)
+        hi = (0.0 if y1 == 0.0 else max(p01, p11)) + 4.0
+    else:
+        lo = min(min(p00, p10), min(p01, p11))
+        hi = max(max(p00, p10), max(p01, p11))
+    _raise_sectors(out, lo, hi, rise / r)
+    return True
+
+
+@njit(
+    "boolean(float64, float64, float64, float64, float64[:, ::1], int64[::1], float64[::1],"
+    " float64, float64, float64, int64, int64, int64[::1], int32[::1], float64[::1],"
+    " float64[:, ::1], int64, float64, int64, int64[::1], int64, float64[::1])",
+    cache=True,
+    nogil=True,
+)
+def origin_horizon(
+    ox: float,
+    oy: float,
+    oz: float,
+    margin: float,
+    edges: NDArray[np.float64],
+    edge_start: NDArray[np.int64],
+    height: NDArray[np.float64],
+    gx0: float,
+    gy0: float,
+    cell_m: float,
+    nx: int,
+    ny: int,
+    cell_start: NDArray[np.int64],
+    cell_items: NDArray[np.int32],
+    cell_hmax: NDArray[np.float64],
+    block_hmax: NDArray[np.float64],
+    block: int,
+    split_m: float,
+    near: int,
+    stamp: NDArray[np.int64],
+    stamp_value: int,
+    out: NDArray[np.float64],
+) -> bool:  # pragma: no cover - numba
+    """Horizon slopes of one origin point per direction sector, for rays rising from it.
+
+    Writes ``out[s]`` (S sectors, :func:`_pseudo_angle` in ``[4 s / S, 4 (s + 1) / S]``) so
+    that a segment leaving ``o`` upwards in a direction of sector ``s`` with slope ``dz /
+    horizontal length > out[s]`` is clear of every prism (``-inf``: any rising segment).
+    Every footprint point lies in a cell, and the cell's tallest roof bounds its height;
+    the grid is read at three levels, each skipped where its tallest roof is not above
+    ``oz - 1 mm`` (a rising segment cannot pass below it):
+
+    * blocks of ``block x block`` cells farther than ``split_m`` from ``o``: the block's
+      box at its tallest roof bounds ``(roof - oz + 1 mm) / r`` over the footprint points
+      at horizontal distance ``r`` in its directions;
+    * the cells of the nearer blocks, each as a box at its tallest roof, except
+    * the cells within ``near`` cells (in x and y) of the origin's cell, whose buildings are
+      read edge by edge: a footprint point seen from ``o`` lies beyond an edge in its
+      direction, at least as far away as that edge. ``o`` inside such a footprint or within
+      ``margin`` of it: no horizon.
+
+    Distances are shrunk by 1e-9 relative and 1e-6 m, sector ranges widened by 1e-6.
+
+    Parameters
+    ----------
+    ox, oy, oz : float
+        Origin (ENU m).
+    margin : float
+        Nearest distance (m) of a building edge below which the origin gets no horizon.
+    edges, edge_start, height, gx0, gy0, cell_m, nx, ny, cell_start, cell_items, cell_hmax
+        The index, see :func:`segment_hits`.
+    block_hmax : (nby, nbx) float64
+        Tallest roof of each block of ``block x block`` cells (``-inf``: empty).
+    block : int
+        Block side (cells).
+    split_m : float
+        Blocks nearer than this (m) are read cell by cell.
+    near : int
+        Half-width (cells) of the block of cells read building by building.
+    stamp : (nb,) int64
+        Scratch: a building whose entry equals ``stamp_value`` is skipped (already read);
+        read buildings are set to ``stamp_value``.
+    stamp_value : int
+        See ``stamp``.
+    out : (S,) float64
+        Written: the horizon slope per sector.
+
+    Returns
+    -------
+    bool
+        False if the origin has no horizon (``out`` is then all ``+inf``).
+    """
+    out[:] = -math.inf
+    rise_m = 1e-3
+    fx = math.floor((ox - gx0) / cell_m)
+    fy = math.floor((oy - gy0) / cell_m)
+    span = block * cell_m
+    for by in range(block_hmax.shape[0]):
+        for bx in range(block_hmax.shape[1]):
+            rise = block_hmax[by, bx] - oz + rise_m
+            if rise <= 0.0:
+                continue
+            x0 = gx0 + bx * span - ox
+            y0 = gy0 + by * span - oy
+            ddx = max(0.0, max(x0, -(x0 + span)))
+            ddy = max(0.0, max(y0, -(y0 + span)))
+            if ddx * ddx + ddy * ddy > split_m * split_m:
+                if not _raise_box(out, x0, x0 + span, y0, y0 + span, rise):
+                    out[:] = math.inf
+                    return False
+                continue
+            for iy in range(by * block, min((by + 1) * block, ny)):
+                for ix in range(bx * block, min((bx + 1) * block, nx)):
+                    c = iy * nx + ix
+                    rise = cell_hmax[c] - oz + rise_m
+                    if rise <= 0.0:
+                        continue
+                    if abs(ix - fx) > near or abs(iy - fy) > near:
+                        cx0 = gx0 + ix * cell_m - ox
+                        cy0 = gy0 + iy * cell_m - oy
+                        if not _raise_box(out, cx0, cx0 + cell_m, cy0, cy0 + cell_m, rise):
+                            out[:] = math.inf
+                            return False
+                        continue
+                    for jj in range(cell_start[c], cell_start[c + 1]):
+                        k = cell_items[jj]
+                        rk = height[k] - oz + rise_m
+                        if rk <= 0.0:
+                            break
+                        if stamp[k] == stamp_value:
+                            continue
+                        stamp[k] = stamp_value
+                        inside = False
+                        for e in range(edge_start[k], edge_start[k + 1]):
+                            px = edges[e, 0] - ox
+                            py = edges[e, 1] - oy
+                            qx = edges[e, 2] - ox
+                            qy = edges[e, 3] - oy
+                            vx = qx - px
+                            vy = qy - py
+                            l2 = vx * vx + vy * vy
+                            t = 0.0
+                            if l2 > 0.0:
+                                t = min(max(-(px * vx + py * vy) / l2, 0.0), 1.0)
+                            ex = px + t * vx
+                            ey = py + t * vy
+                            r = math.sqrt(ex * ex + ey * ey) * (1.0 - 1e-9) - 1e-6
+                            if r <= margin:
+                                out[:] = math.inf
+                                return False
+                            if (py > 0.0) != (qy > 0.0) and px - py * vx / vy > 0.0:
+                                inside = not inside
+                            pp = _pseudo_angle(px, py)
+                            pq = _pseudo_angle(qx, qy)
+                            if px * qy - py * qx >= 0.0:
+                                lo = pp
+                                hi = pq
+                            else:
+                                lo = pq
+                                hi = pp
+                            if hi < lo:
+                                hi += 4.0
+                            _raise_sectors(out, lo, hi, rk / r)
+                        if inside:
+                            out[:] = math.inf
+                            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _angle_of_pseudo(p: float) -> float:  # pragma: no cover - numba
+    """True angle (rad, in (-pi, pi]) of the direction with diamond angle ``p`` (mod 4)."""
+    if p < 0.0:
+        p += 4.0
+    elif p >= 4.0:
+        p -= 4.0
+    if p < 1.0:
+        return math.atan2(p, 1.0 - p)
+    if p < 2.0:
+        return math.atan2(2.0 - p, 1.0 - p)
+    if p < 3.0:
+        return math.atan2(2.0 - p, p - 3.0)
+    return math.atan2(p - 4.0, p - 3.0)
+
+
+@njit("float64[:, ::1](int64)", cache=True, nogil=True)
+def sector_angles(n_sectors: int) -> NDArray[np.float64]:  # pragma: no cover - numba
+    """True angles (rad) of the ends of S direction sectors widened by 1e-6 (diamond angle):
+    row s is ``[angle(4 s / S - 1e-6), angle(4 (s + 1) / S + 1e-6)]``."""
+    out = np.empty((n_sectors, 2), dtype=np.float64)
+    for s in range(n_sectors):
+        out[s, 0] = _angle_of_pseudo(4.0 * s / n_sectors - 1e-6)
+        out[s, 1] = _angle_of_pseudo(4.0 * (s + 1) / n_sectors + 1e-6)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _wrap_angle(x: float) -> float:  # pragma: no cover - numba
+    """``x`` (rad) moved into (-pi, pi]."""
+    while x > math.pi:
+        x -= 2.0 * math.pi
+    while x <= -math.pi:
+        x += 2.0 * math.pi
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _box_entry(
+    ou: float,
+    ov: float,
+    cos_t: float,
+    sin_t: float,
+    ux: float,
+    uy: float,
+    u0: float,
+    u1: float,
+    v0: float,
+    v1: float,
+) -> float:  # pragma: no cover - numba
+    """Distance along direction ``(cos_t, sin_t)`` from the point ``(ou, ov)`` (box frame)
+    at which the ray enters the box ``[u0, u1] x [v0, v1]`` of axis ``(ux, uy)``; ``inf`` if
+    it misses it or starts inside it."""
+    du = cos_t * ux + sin_t * uy
+    dv = sin_t * ux - cos_t * uy
+    t_in = -math.inf
+    t_out = math.inf
+    if du != 0.0:
+        ta = (u0 - ou) / du
+        tb = (u1 - ou) / du
+        t_in = max(t_in, min(ta, tb))
+        t_out = min(t_out, max(ta, tb))
+    elif ou < u0 or ou > u1:
+        return math.inf
+    if dv != 0.0:
+        ta = (v0 - ov) / dv
+        tb = (v1 - ov) / dv
+        t_in = max(t_in, min(ta, tb))
+        t_out = min(t_out, max(ta, tb))
+    elif ov < v0 or ov > v1:
+        return math.inf
+    if t_in > t_out or t_in <= 0.0:
+        return math.inf
+    return t_in
+
+
+@njit(cache=True, nogil=True)
+def _box_blockers(
+    ox: float,
+    oy: float,
+    rise: float,
+    margin: float,
+    inner: NDArray[np.float64],
+    k: int,
+    sector_angle: NDArray[np.float64],
+    out: NDArray[np.float64],
+) -> None:  # pragma: no cover - numba
+    """The inner-box part of :func:`origin_blockers` for building ``k``."""
+    n_sectors = out.shape[0]
+    w = 2.0 * margin
+    ux = inner[k, 0]
+    uy = inner[k, 1]
+    u0 = inner[k, 2] + w
+    u1 = inner[k, 3] - w
+    v0 = inner[k, 4] + w
+    v1 = inner[k, 5] - w
+    if not (u0 < u1 and v0 < v1):
+        return
+    ou = ox * ux + oy * uy
+    ov = oy * ux - ox * uy
+    if u0 <= ou <= u1 and v0 <= ov <= v1:
+        return
+    cu = 0.5 * (u0 + u1) - ou
+    cv = 0.5 * (v0 + v1) - ov
+    centre = math.atan2(cu * uy + cv * ux, cu * ux - cv * uy)
+    amin = math.inf
+    amax = -math.inf
+    ang = np.empty(4, dtype=np.float64)
+    dist = np.empty(4, dtype=np.float64)
+    for j in range(4):
+        pu = (u0 if j == 0 or j == 3 else u1) - ou
+        pv = (v0 if j < 2 else v1) - ov
+        x = pu * ux - pv * uy
+        y = pu * uy + pv * ux
+        ang[j] = _wrap_angle(math.atan2(y, x) - centre)
+        dist[j] = math.sqrt(x * x + y * y)
+        amin = min(amin, ang[j])
+        amax = max(amax, ang[j])
+    p0 = _pseudo_angle(math.cos(centre + amin), math.sin(centre + amin))
+    p1 = _pseudo_angle(math.cos(centre + amax), math.sin(centre + amax))
+    if p1 < p0:
+        p1 += 4.0
+    s0 = int(p0 * n_sectors / 4.0)
+    s1 = min(int(p1 * n_sectors / 4.0), s0 + n_sectors - 1)
+    for sr in range(s0, s1 + 1):
+        s = sr % n_sectors
+        t0 = sector_angle[s, 0]
+        t1 = sector_angle[s, 1]
+        d0 = _wrap_angle(t0 - centre)
+        d1 = _wrap_angle(t1 - centre)
+        if not (d0 < d1):
+            continue
+        r0 = _box_entry(ou, ov, math.cos(t0), math.sin(t0), ux, uy, u0, u1, v0, v1)
+        r1 = _box_entry(ou, ov, math.cos(t1), math.sin(t1), ux, uy, u0, u1, v0, v1)
+        if r0 == math.inf or r1 == math.inf:
+            continue
+        r = max(r0, r1)
+        for j in range(4):
+            if d0 <= ang[j] <= d1:
+                r = max(r, dist[j])
+        r_in = r * (1.0 + 1e-9) + 1e-6
+        slope = rise / r_in
+        if slope > out[s, 0]:
+            out[s, 0] = slope
+            out[s, 1] = r_in + 2.0 * margin
+
+
+@njit(
+    "void(float64, float64, float64, float64, float64, float64, float64, float64, int64,"
+    " int64, int64[::1], int32[::1], float64[::1], float64[:, ::1], float64[:, ::1], int64,"
+    " float64[:, ::1], float64[:, ::1])",
+    cache=True,
+    nogil=True,
+)
+def origin_blockers(
+    ox: float,
+    oy: float,
+    oz: float,
+    tol: float,
+    margin: float,
+    gx0: float,
+    gy0: float,
+    cell_m: float,
+    nx: int,
+    ny: int,
+    cell_start: NDArray[np.int64],
+    cell_items: NDArray[np.int32],
+    height: NDArray[np.float64],
+    disc: NDArray[np.float64],
+    inner: NDArray[np.float64],
+    near: int,
+    sector_angle: NDArray[np.float64],
+    out: NDArray[np.float64],
+) -> None:  # pragma: no cover - numba
+    """Sure blockers of the segments rising from one point, per direction sector.
+
+    Writes ``out[s] = [slope, length]`` (S sectors as in :func:`origin_horizon`): a segment
+    that leaves ``o`` in a direction of sector ``s``, rising with a slope below ``slope``,
+    with a horizontal length above ``length`` (m), is blocked. ``[-inf, inf]``: none known.
+
+    For each building registered in a cell within ``near`` cells of the origin's cell, with a
+    disc ``disc[k] = [cx, cy, rho]`` inside its footprint (``rho > 0``; properly inside even
+    when grown by 2 cm): where every direction of sector ``s`` meets the disc over a chord
+    longer than ``4 * margin``, such a segment enters the disc at a horizontal distance of at
+    most ``r_in`` (taken at the sector's edge farthest from the disc's centre line), at a
+    height below ``roof - tol - 0.1 * margin - 0.1 mm`` if its slope is below
+    ``(roof - tol - 0.1 * margin - 0.1 mm - oz) / r_in``, and runs inside it for more than
+    ``2 * margin`` if its horizontal length is above ``r_in + 2 * margin``: it passes
+    through the footprint's interior below the roof. The building with the steepest such
+    slope is kept per sector. The same with the building's inner box (see
+    :func:`segment_hits`) shrunk by ``2 * margin`` on every side: where both edges of the
+    sector meet it (then every direction between does), ``r_in`` is the largest of their
+    entry distances and of the distances of the corners seen inside the sector; a point of
+    the shrunk box is ``2 * margin`` inside the inner box, so the segment runs inside that
+    over ``2 * margin`` after entering the shrunk box. Sector ends widened by 1e-6 (diamond
+    angle), ``r_in`` rounded up by 1e-9 relative and 1e-6 m.
+
+    Parameters
+    ----------
+    ox, oy, oz : float
+        Origin (ENU m).
+    tol, margin : float
+        See :func:`segment_hits`.
+    gx0, gy0, cell_m, nx, ny, cell_start, cell_items, height
+        The index, see :func:`segment_hits`.
+    disc : (nb, 3) float64
+        Discs ``[cx, cy, rho]`` inside the footprints (m; ``rho = 0``: none).
+    inner : (nb, 6) float64
+        Inner boxes, see :func:`segment_hits` (``u0 > u1``: none).
+    near : int
+        Half-width (cells) of the block of cells read.
+    sector_angle : (S, 2) float64
+        :func:`sector_angles` of S sectors.
+    out : (S, 2) float64
+        Written, see above.
+    """
+    n_sectors = out.shape[0]
+    for s in range(n_sectors):
+        out[s, 0] = -math.inf
+        out[s, 1] = math.inf
+    drop = tol + 0.1 * margin + 1e-4
+    fx = math.floor((ox - gx0) / cell_m)
+    fy = math.floor((oy - gy0) / cell_m)
+    for iy in range(max(fy - near, 0), min(fy + near, ny - 1) + 1):
+        for ix in range(max(fx - near, 0), min(fx + near, nx - 1) + 1):
+            c = iy * nx + ix
+            for jj in range(cell_start[c], cell_start[c + 1]):
+                k = cell_items[jj]
+                rise = height[k] - drop - oz
+                if rise <= 0.0:
+                    break
+                _box_blockers(ox, oy, rise, margin, inner, k, sector_angle, out)
+                rho = disc[k, 2]
+                if rho <= 0.0:
+                    continue
+                cx = disc[k, 0] - ox
+                cy = disc[k, 1] - oy
+                dist = math.sqrt(cx * cx + cy * cy)
+                if dist <= rho * (1.0 + 1e-9) + 1e-6:
+                    continue
+                centre = math.atan2(cy, cx)
+                half = math.asin(rho / dist) * (1.0 - 1e-9) - 1e-9
+                # the sectors between the tangent directions (a sector outside is rejected
+                # by the test below anyway)
+                p0 = _pseudo_angle(math.cos(centre - half), math.sin(centre - half))
+                p1 = _pseudo_angle(math.cos(centre + half), math.sin(centre + half))
+                if p1 < p0:
+                    p1 += 4.0
+                s0 = int(p0 * n_sectors / 4.0)
+                s1 = min(int(p1 * n_sectors / 4.0), s0 + n_sectors - 1)
+                for sr in range(s0, s1 + 1):
+                    s = sr % n_sectors
+                    d0 = _wrap_angle(sector_angle[s, 0] - centre)
+                    d1 = _wrap_angle(sector_angle[s, 1] - centre)
+                    if not (-half < d0 < d1 < half):
+                        continue
+                    dm = max(-d0, d1)
+                    side = dist * math.sin(dm)
+                    q = rho * rho - side * side
+                    if q <= 4.0 * margin * margin * (1.0 + 1e-6):
+                        continue
+                    r_in = (dist * math.cos(dm) - math.sqrt(q)) * (1.0 + 1e-9) + 1e-6
+                    if r_in <= 0.0:
+                        continue
+                    slope = rise / r_in
+                    if slope > out[s, 0]:
+                        out[s, 0] = slope
+                        out[s, 1] = r_in + 2.0 * margin
+
+
 @njit(
     "void(float64[:, ::1], float64[:, ::1], float64, boolean, float64[:, ::1], int64[::1],"
     " float64[::1], float64[:, ::1], float64, float64, float64, int64, int64, int64[::1],"
     " int32[::1], float64[::1], float64, int64, uint8[:, :, ::1], float64, float64,"
-    " float64[:, ::1], float64[:, ::1], float64[::1])",
+    " float64[:, ::1], float64[:, ::1], float64[:, ::1], float64[:, ::1], int64, float64,"
+    " int64, int64, int64, float64[:, ::1], uint8[:, :, ::1], int64[::1], float64[::1])",
     cache=True,
     nogil=True,
 )
@@ -489,6 +1020,16 @@ def segment_hits(
     horizon_step_m: float,
     obb: NDArray[np.float64],
     inner: NDArray[np.float64],
+    disc: NDArray[np.float64],
+    block_hmax: NDArray[np.float64],
+    block: int,
+    split_m: float,
+    near: int,
+    near_blockers: int,
+    group_min: int,
+    slots: NDArray[np.float64],
+    maps: NDArray[np.uint8],
+    state: NDArray[np.int64],
     out: NDArray[np.float64],
 ) -> None:  # pragma: no cover - numba
     """Blocking parameter of each segment ``a[i] -> b[i]`` against all prisms.
@@ -543,6 +1084,34 @@ def segment_hits(
         layout (``u0 > u1``: none); with ``first_only``, a segment through one over more than
         ``margin``, more than ``tol + margin / 10`` below the roof, is blocked without the
         exact test.
+    disc : (nb, 3) float64
+        Discs inside the footprints for :func:`origin_blockers` (``rho = 0``: none).
+    block_hmax, block, split_m, near
+        See :func:`origin_horizon`.
+    near_blockers : int
+        ``near`` of :func:`origin_blockers`.
+    group_min : int
+        Origin grouping: the non-vertical segments that do not descend are grouped by their
+        start point ``a`` in the hash table ``slots``; once ``group_min`` of them have left
+        one point, its :func:`origin_horizon` is computed into ``maps``, and every later
+        segment rising from it above the horizon of its sector is clear with no further
+        work; with ``first_only``, one under the sure blocker of its sector
+        (:func:`origin_blockers`) is blocked. 0: no
+        grouping. After 16,384 segments with fewer than half of them from a point already
+        in the table, the rest of the batch is not hashed.
+    slots : (T, 4) float64
+        Hash table (T a power of 2, open addressing on the bits of the point, linear
+        probing), read and updated: row ``[x, y, z, info]``, info 0: empty, >= 1: segments
+        seen, -1: no horizon, <= -2: the horizon is row ``-info - 2`` of ``maps``. At most
+        ``T / 2`` points are entered. The caller may keep it between calls on one city.
+    maps : (M, S, 3) uint8
+        Per origin and sector (as :func:`origin_horizon`), levels of :func:`_slope_levels`:
+        the horizon slope (rounded up), and the slope (rounded down) and horizontal length
+        (rounded up) of :func:`origin_blockers`; with ``first_only``, a segment rising from
+        the point below that slope and longer than that length is blocked with no further
+        work. Rows ``state[1]:`` are written.
+    state : (2,) int64
+        ``[points in slots, rows of maps used]``, read and updated.
     out : (n,) float64
         Written: segment parameter in [0, 1] of the first point that is inside a prism by
         more than ``tol``, ``inf`` if the segment is clear.
@@ -565,6 +1134,24 @@ def segment_hits(
     ncell = nx * ny
     hz_flat = horizon.reshape(-1)
     inv_cell = 1.0 / cell_m
+    # origin grouping: open addressing (linear probing) on the bits of a, in the
+    # caller's table (it may persist between calls)
+    n_slots = slots.shape[0]
+    max_keys = maps.shape[0]
+    origin_sectors = maps.shape[1]
+    grouping = group_min > 0 and n_slots >= 2 and max_keys >= 1 and nb > 0
+    hz_tmp = np.empty(origin_sectors, dtype=np.float64)
+    blk_tmp = np.empty((origin_sectors, 2), dtype=np.float64)
+    sector_angle = sector_angles(origin_sectors)
+    dec = _slope_levels()
+    o_stamp = np.full(nb, -1, dtype=np.int64)
+    n_keys = state[0]
+    n_maps = state[1]
+    n_hits = 0
+    n_builds = 0
+    bits_a = a.view(np.int64)
+    mask = n_slots - 1
+    o_scale = origin_sectors / 4.0
     for i in range(n):
         out[i] = math.inf
         ax = a[i, 0]
@@ -601,6 +1188,97 @@ def segment_hits(
                 cell_hmax,
             )
             continue
+        if grouping and i == 16384 and 2 * n_hits < i:
+            grouping = False  # mostly distinct start points: not worth hashing
+        if grouping and dz >= 0.0:
+            kx = ax
+            ky = ay
+            kz = az
+            hh = (
+                bits_a[i, 0] * -7046029254386353131
+                ^ bits_a[i, 1] * -4658895280553007687
+                ^ bits_a[i, 2] * 7640891576956012809
+            )
+            slot = (hh ^ (hh >> 29)) & mask
+            info = slots[slot, 3]
+            while info != 0.0 and not (
+                slots[slot, 0] == kx and slots[slot, 1] == ky and slots[slot, 2] == kz
+            ):
+                slot = (slot + 1) & mask
+                info = slots[slot, 3]
+            if info <= -2.0:
+                # rises from a point with a horizon: clear if above it in its sector
+                m = int(-info) - 2
+                n_hits += 1
+                sec = min(int(_pseudo_angle(dx, dy) * o_scale), origin_sectors - 1)
+                if dz > dec[maps[m, sec, 0]] * len_xy:
+                    continue
+                if (
+                    first_only
+                    and dz < dec[maps[m, sec, 1]] * len_xy
+                    and len_xy > dec[maps[m, sec, 2]]
+                ):
+                    out[i] = 0.0  # through a disc inside a footprint, below its roof
+                    continue
+            elif info > 0.0:
+                n_hits += 1
+                slots[slot, 3] = info + 1.0
+                if info + 1.0 >= group_min:
+                    slots[slot, 3] = -1.0
+                    n_builds += 1
+                    if n_maps < max_keys and origin_horizon(
+                        kx,
+                        ky,
+                        kz,
+                        margin,
+                        edges,
+                        edge_start,
+                        height,
+                        gx0,
+                        gy0,
+                        cell_m,
+                        nx,
+                        ny,
+                        cell_start,
+                        cell_items,
+                        cell_hmax,
+                        block_hmax,
+                        block,
+                        split_m,
+                        near,
+                        o_stamp,
+                        n_builds,
+                        hz_tmp,
+                    ):
+                        origin_blockers(
+                            kx,
+                            ky,
+                            kz,
+                            tol,
+                            margin,
+                            gx0,
+                            gy0,
+                            cell_m,
+                            nx,
+                            ny,
+                            cell_start,
+                            cell_items,
+                            height,
+                            disc,
+                            inner,
+                            near_blockers,
+                            sector_angle,
+                            blk_tmp,
+                        )
+                        _quantise_levels(hz_tmp, blk_tmp, dec, maps[n_maps])
+                        slots[slot, 3] = -2.0 - n_maps
+                        n_maps += 1
+            elif info == 0.0 and 2 * n_keys < n_slots:
+                slots[slot, 0] = kx
+                slots[slot, 1] = ky
+                slots[slot, 2] = kz
+                slots[slot, 3] = 1.0
+                n_keys += 1
         # part of the segment low enough to be blocked at all: z <= hmax
         t_lo = 0.0
         t_hi = 1.0
@@ -782,3 +1460,5 @@ def segment_hits(
             if not backward and (t_enter - best) * len_xy > margin:
                 break
         out[i] = best
+    state[0] = n_keys
+    state[1] = n_maps
