@@ -76,6 +76,7 @@ def _print_summary(summary: Any, out: Path | None, wall_s: float) -> None:
     console.print(
         f"[bold]{m['scenario']}[/]  seed {m['seed']}  "
         f"(scenario {m['scenario_hash'][:12]}, shorad {m['shorad_version']}); "
+        f"tracker {m['tracker']}, {m['assignment']} assignment; "
         f"simulated {m['end_t_s']:.0f} s in {wall_s:.2f} s wall"
     )
     console.print(

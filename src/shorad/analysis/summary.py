@@ -233,6 +233,8 @@ def summarise(spec: ScenarioSpec, result: SimResult) -> RunSummary:
         "scenario_hash": spec.scenario_hash,
         "seed": int(result.seed),
         "shorad_version": __version__,
+        "tracker": spec.tracker.method,
+        "assignment": spec.doctrine.assignment,
         "end_t_s": _r(result.end_t_s),
         "n_events": len(ev),
     }
