@@ -66,6 +66,7 @@ __all__ = [
     "TrackerConfig",
     "TrackerStep",
     "append_and_manage",
+    "class_speed_arrays",
     "classify_by_speed",
     "gate_distances",
     "gated_cost",
@@ -442,6 +443,36 @@ def append_and_manage(
     return both.take(~delete), both.track_id[confirm], both.track_id[delete]
 
 
+def class_speed_arrays(
+    tracker: str, class_speed_mps: Sequence[float], class_speed_sigma_mps: Sequence[float]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The class speeds and spreads as checked float64 arrays (C,).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``{tracker}.class_speed_mps`` / ``.class_speed_sigma_mps`` if the speeds are
+        not a non-empty sequence, the spreads do not match them or are not all > 0.
+    """
+    speed = np.array(class_speed_mps, dtype=np.float64)
+    sigma = np.array(class_speed_sigma_mps, dtype=np.float64)
+    if speed.ndim != 1 or speed.size == 0:
+        raise ConfigError(
+            f"must be a non-empty sequence, got shape {speed.shape}",
+            field=f"{tracker}.class_speed_mps",
+        )
+    if sigma.shape != speed.shape:
+        raise ConfigError(
+            f"must have {speed.size} entries like class_speed_mps, got shape {sigma.shape}",
+            field=f"{tracker}.class_speed_sigma_mps",
+        )
+    if not (sigma > 0.0).all():
+        raise ConfigError(
+            f"must be > 0 m/s, got {sigma.tolist()}", field=f"{tracker}.class_speed_sigma_mps"
+        )
+    return speed, sigma
+
+
 def scan_interval(tracker: str, tracks: Tracks, t_s: float, n_classes: int) -> float:
     """Time (s) from the picture ``tracks`` to the scan at ``t_s``, after checking both.
 
@@ -493,22 +524,7 @@ class GnnTracker:
         class_speed_mps: Sequence[float],
         class_speed_sigma_mps: Sequence[float],
     ) -> None:
-        speed = np.array(class_speed_mps, dtype=np.float64)
-        sigma = np.array(class_speed_sigma_mps, dtype=np.float64)
-        if speed.ndim != 1 or speed.size == 0:
-            raise ConfigError(
-                f"must be a non-empty sequence, got shape {speed.shape}",
-                field="GnnTracker.class_speed_mps",
-            )
-        if sigma.shape != speed.shape:
-            raise ConfigError(
-                f"must have {speed.size} entries like class_speed_mps, got shape {sigma.shape}",
-                field="GnnTracker.class_speed_sigma_mps",
-            )
-        if not (sigma > 0.0).all():
-            raise ConfigError(
-                f"must be > 0 m/s, got {sigma.tolist()}", field="GnnTracker.class_speed_sigma_mps"
-            )
+        speed, sigma = class_speed_arrays("GnnTracker", class_speed_mps, class_speed_sigma_mps)
         self._config = config
         self._class_speed = speed
         self._class_sigma = sigma

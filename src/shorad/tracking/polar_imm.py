@@ -92,6 +92,7 @@ from shorad.tracking.base import CONFIRMED, TENTATIVE, Tracks
 from shorad.tracking.gnn import (
     TrackerConfig,
     TrackerStep,
+    class_speed_arrays,
     gated_cost,
     scan_interval,
     track_management,
@@ -257,30 +258,6 @@ class ImmPolarTracks(Tracks):
         )
 
 
-def _class_arrays(
-    class_speed_mps: Sequence[float], class_speed_sigma_mps: Sequence[float]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Checked class speed arrays (the checks of GnnTracker)."""
-    speed = np.array(class_speed_mps, dtype=np.float64)
-    sigma = np.array(class_speed_sigma_mps, dtype=np.float64)
-    if speed.ndim != 1 or speed.size == 0:
-        raise ConfigError(
-            f"must be a non-empty sequence, got shape {speed.shape}",
-            field="PolarImmTracker.class_speed_mps",
-        )
-    if sigma.shape != speed.shape:
-        raise ConfigError(
-            f"must have {speed.size} entries like class_speed_mps, got shape {sigma.shape}",
-            field="PolarImmTracker.class_speed_sigma_mps",
-        )
-    if not (sigma > 0.0).all():
-        raise ConfigError(
-            f"must be > 0 m/s, got {sigma.tolist()}",
-            field="PolarImmTracker.class_speed_sigma_mps",
-        )
-    return speed, sigma
-
-
 @dataclass(slots=True)
 class _Scan:
     """Working arrays of one step (local to :meth:`PolarImmTracker.step`, never returned)."""
@@ -343,8 +320,8 @@ class PolarImmTracker:
             raise ConfigError(
                 f"must be one of {POLAR_METHODS}, got {method!r}", field="tracker.method"
             )
-        self._class_speed, self._class_sigma = _class_arrays(
-            class_speed_mps, class_speed_sigma_mps
+        self._class_speed, self._class_sigma = class_speed_arrays(
+            "PolarImmTracker", class_speed_mps, class_speed_sigma_mps
         )
         polar = PolarTrackerConfig() if polar is None else polar
         self._method = method
