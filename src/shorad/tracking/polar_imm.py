@@ -76,7 +76,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import NDArray
@@ -237,24 +237,22 @@ class ImmPolarTracks(Tracks):
         check_array("ImmPolarTracks", "xm", self.xm, np.float64, (m, r, 6))
         check_array("ImmPolarTracks", "Pm", self.Pm, np.float64, (m, r, 6, 6))
 
+    @classmethod
+    def from_tracks(
+        cls,
+        tracks: Tracks,
+        mu: NDArray[np.float64],
+        xm: NDArray[np.float64],
+        Pm: NDArray[np.float64],
+    ) -> ImmPolarTracks:
+        """``tracks``' fields (the combined estimate and bookkeeping) with these models."""
+        base = {f.name: getattr(tracks, f.name) for f in fields(Tracks)}
+        return cls(**base, mu=mu, xm=xm, Pm=Pm)
+
     def take(self, idx: NDArray[np.intp] | NDArray[np.bool_]) -> ImmPolarTracks:
         """Subset of rows (index or boolean mask), same time and id counter."""
-        base = Tracks.take(self, idx)
-        return ImmPolarTracks(
-            base.t_s,
-            base.track_id,
-            base.x,
-            base.P,
-            base.status,
-            base.class_prob,
-            base.hits,
-            base.born_t_s,
-            base.last_update_t_s,
-            base.confirmed_t_s,
-            next_track_id=base.next_track_id,
-            mu=self.mu[idx],
-            xm=self.xm[idx],
-            Pm=self.Pm[idx],
+        return ImmPolarTracks.from_tracks(
+            Tracks.take(self, idx), self.mu[idx], self.xm[idx], self.Pm[idx]
         )
 
 
@@ -385,22 +383,7 @@ class PolarImmTracker:
         """``tracks`` as :class:`ImmPolarTracks` with the models (plain Tracks for one model)."""
         if self.n_models == 1:
             return tracks
-        return ImmPolarTracks(
-            tracks.t_s,
-            tracks.track_id,
-            tracks.x,
-            tracks.P,
-            tracks.status,
-            tracks.class_prob,
-            tracks.hits,
-            tracks.born_t_s,
-            tracks.last_update_t_s,
-            tracks.confirmed_t_s,
-            next_track_id=tracks.next_track_id,
-            mu=mu,
-            xm=xm,
-            Pm=pm,
-        )
+        return ImmPolarTracks.from_tracks(tracks, mu, xm, pm)
 
     def _models(
         self, tracks: Tracks
