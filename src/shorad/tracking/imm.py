@@ -43,7 +43,7 @@ from shorad.tracking.cluster import assign_gnn_sparse, gate_pairs
 from shorad.tracking.jpda import jpda_marginals
 from shorad.tracking.linear import kf_update
 from shorad.tracking.motion import MotionModel, carried_components, predict_model, state_dim
-from shorad.tracking.mtt import CartesianTracker, MttConfig, inv_logdet_lmax
+from shorad.tracking.mtt import CartesianTracker, MttConfig, MttTracks, inv_logdet_lmax
 
 __all__ = [
     "ImmCartesianTracker",
@@ -208,8 +208,8 @@ def imm_models(cfg: MttConfig) -> tuple[MotionModel, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True, slots=True)
-class ImmTracks:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImmTracks(MttTracks):
     """All live tracks of :class:`ImmCartesianTracker` at ``t_s`` (one row per track).
 
     The fields of :class:`shorad.tracking.mtt.MttTracks` (``x``, ``P`` are the combined
@@ -225,21 +225,9 @@ class ImmTracks:
         Model-matched covariances.
     """
 
-    t_s: float
-    track_id: NDArray[np.int64]
-    x: NDArray[np.float64]
-    P: NDArray[np.float64]
-    confirmed: NDArray[np.bool_]
-    hits: NDArray[np.int32]
-    misses: NDArray[np.int32]
-    born_t_s: NDArray[np.float64]
     mu: NDArray[np.float64]
     xm: NDArray[np.float64]
     Pm: NDArray[np.float64]
-    next_track_id: int = 1
-
-    def __len__(self) -> int:
-        return int(self.track_id.shape[0])
 
 
 class ImmCartesianTracker:
@@ -312,9 +300,9 @@ class ImmCartesianTracker:
             np.zeros(0, np.int32),
             np.zeros(0, np.int32),
             np.zeros(0),
-            np.zeros((0, r)),
-            np.zeros((0, r, n)),
-            np.zeros((0, r, n, n)),
+            mu=np.zeros((0, r)),
+            xm=np.zeros((0, r, n)),
+            Pm=np.zeros((0, r, n, n)),
         )
 
     def step(self, tracks: ImmTracks, z: NDArray[np.float64], t_s: float) -> ImmTracks:
@@ -395,10 +383,10 @@ class ImmCartesianTracker:
             hits[keep],
             misses[keep],
             born[keep],
-            mu,
-            xm,
-            pm,
-            tracks.next_track_id + k,
+            next_track_id=tracks.next_track_id + k,
+            mu=mu,
+            xm=xm,
+            Pm=pm,
         )
 
     def _switching(self, dt_s: float) -> NDArray[np.float64]:
