@@ -10,7 +10,6 @@ import pytest
 import shapely
 from numpy.testing import assert_allclose
 
-from shorad.geo import Buildings, EnuFrame, HeightReport, World
 from shorad.sensors import (
     Radar,
     RadarConfig,
@@ -20,16 +19,7 @@ from shorad.sensors import (
     detection_probability,
     grid_axes,
 )
-
-
-def _world(polys: list[shapely.Polygon], h: float) -> World:
-    return World(
-        frame=EnuFrame(43.7384, 7.4246),
-        buildings=Buildings.from_polygons(polys, [h] * len(polys)),
-        source="test",
-        height_report=HeightReport(0, 0, 0, 0, 0, 0),
-    )
-
+from shorad.testing import prism_world
 
 CFG = RadarConfig(
     name="t",
@@ -59,7 +49,7 @@ def test_grid_axes() -> None:
 
 def test_map_follows_radar_equation_los_and_buildings() -> None:
     wall = shapely.box(100.0, -200.0, 120.0, 200.0)  # 40 m high wall east of the radar
-    world = _world([wall], 40.0)
+    world = prism_world([wall], 40.0)
     radar = Radar(CFG, 0, np.array([0.0, 0.0, 10.0]))
     x = np.array([-305.0, 110.0, 305.0])
     y = np.array([5.0])
@@ -90,7 +80,7 @@ def test_map_follows_radar_equation_los_and_buildings() -> None:
 
 
 def test_warning_time_single_scan_matches_closed_form() -> None:
-    world = _world([], 10.0)
+    world = prism_world([], 10.0)
     radar = Radar(CFG, 0, np.array([0.0, 0.0, 0.0]))
     cov = analyse_coverage(
         world,
@@ -142,17 +132,19 @@ def test_rf_coverage_is_zero_for_silent_classes_and_buildings_shorten_warning() 
     x, y = grid_axes((-500.0, -500.0, 500.0, 500.0), 50.0)
     kw = {"speed_mps": 10.0, "asset_xy_m": np.zeros((1, 2)), "n_bearings": 4, "step_m": 10.0}
     silent = analyse_coverage(
-        _world([], 10.0), [rf], x, y, [30.0], rcs_dbsm=0.0, emits=False, **kw
+        prism_world([], 10.0), [rf], x, y, [30.0], rcs_dbsm=0.0, emits=False, **kw
     )
     assert (silent.pd == 0).all()
     assert (silent.warning_s == 0).all()
-    loud = analyse_coverage(_world([], 10.0), [rf], x, y, [30.0], rcs_dbsm=0.0, emits=True, **kw)
+    loud = analyse_coverage(
+        prism_world([], 10.0), [rf], x, y, [30.0], rcs_dbsm=0.0, emits=True, **kw
+    )
     assert_allclose(loud.pd, 0.9)
     assert_allclose(loud.detect_distance_m[0, 0], 1000.0, atol=10.0)
     # a tall block north of the sensor hides the northern approach at 30 m
     block = shapely.box(-300.0, 100.0, 300.0, 150.0)
     hidden = analyse_coverage(
-        _world([block], 60.0), [rf], x, y, [30.0], rcs_dbsm=0.0, emits=True, **kw
+        prism_world([block], 60.0), [rf], x, y, [30.0], rcs_dbsm=0.0, emits=True, **kw
     )
     assert hidden.detect_distance_m[0, 0, 0] < 110.0  # bearing 0 = north
     assert hidden.min_warning_s[0, 0] == hidden.warning_s[0, 0, 0]
@@ -163,7 +155,7 @@ def test_staring_radar_coverage_is_vectorised_fast() -> None:
     # guard against an accidental per-point loop: 100 x 100 cells x 3 layers well under 5 s
     import time
 
-    world = _world([shapely.box(-20, -20, 20, 20)], 30.0)
+    world = prism_world([shapely.box(-20, -20, 20, 20)], 30.0)
     radars = [
         Radar(dataclasses.replace(CFG), i, np.array([i * 100.0, 0.0, 40.0])) for i in range(3)
     ]

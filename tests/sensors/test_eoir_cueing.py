@@ -11,22 +11,11 @@ import pytest
 import shapely
 
 from shorad.errors import ConfigError
-from shorad.geo import Buildings, EnuFrame, HeightReport, World
 from shorad.scenario import parse_scenario
 from shorad.sensors import EoirConfig, EoirSensor, cued_pointing
 from shorad.sim import simulate
 from shorad.sim.events import EventKind
-from shorad.testing import SMALL_SCENARIO
-
-
-def _world(polys: list[shapely.Polygon] | None = None) -> World:
-    polys = polys or []
-    return World(
-        frame=EnuFrame(43.7384, 7.4246),
-        buildings=Buildings.from_polygons(polys, [50.0] * len(polys)),
-        source="test",
-        height_report=HeightReport(0, 0, 0, 0, 0, 0),
-    )
+from shorad.testing import SMALL_SCENARIO, prism_world
 
 
 def _camera(fov_deg: float = 10.0, slew_deg_s: float = 40.0) -> EoirSensor:
@@ -54,7 +43,7 @@ def _at(az_deg: float, r: float = 1000.0, z: float = 60.0) -> list[float]:
 
 
 def test_looks_at_the_most_threatening_track_in_reach_nearest_first() -> None:
-    cam, world = _camera(), _world()
+    cam, world = _camera(), prism_world()
     pos = np.array([_at(90), _at(200), _at(300, r=500), _at(45, r=5000)])
     pri = np.array([1.0, 3.0, 3.0, 9.0])  # the 9 is out of range; 200 and 300 tie: nearest
     got = cued_pointing(cam, world, pos, pri, None)
@@ -62,7 +51,7 @@ def test_looks_at_the_most_threatening_track_in_reach_nearest_first() -> None:
 
 
 def test_turns_at_most_slew_rate_times_scan_period_per_look() -> None:
-    cam, world = _camera(slew_deg_s=40.0), _world()  # 20 deg per 0.5 s look
+    cam, world = _camera(slew_deg_s=40.0), prism_world()  # 20 deg per 0.5 s look
     pos = np.array([_at(100)])
     got = cued_pointing(cam, world, pos, np.ones(1), math.radians(10))
     assert got == pytest.approx(math.radians(30), abs=1e-9)
@@ -77,12 +66,14 @@ def test_turns_at_most_slew_rate_times_scan_period_per_look() -> None:
 
 def test_no_cue_without_a_visible_track_or_for_a_staring_camera() -> None:
     cam = _camera()
-    assert cued_pointing(cam, _world(), np.zeros((0, 3)), np.zeros(0), None) is None
+    assert cued_pointing(cam, prism_world(), np.zeros((0, 3)), np.zeros(0), None) is None
     # a 50 m block between the camera and the only track
     block = shapely.box(-20, 400, 20, 440)
-    assert cued_pointing(cam, _world([block]), np.array([_at(0, z=30)]), np.ones(1), 0.0) is None
+    assert (
+        cued_pointing(cam, prism_world([block]), np.array([_at(0, z=30)]), np.ones(1), 0.0) is None
+    )
     staring = _camera(fov_deg=360.0)
-    assert cued_pointing(staring, _world(), np.array([_at(0)]), np.ones(1), None) is None
+    assert cued_pointing(staring, prism_world(), np.array([_at(0)]), np.ones(1), None) is None
 
 
 def test_cueing_mode_is_validated() -> None:

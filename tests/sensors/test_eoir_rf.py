@@ -9,7 +9,6 @@ import pytest
 import shapely
 from numpy.testing import assert_allclose
 
-from shorad.geo import Buildings, EnuFrame, HeightReport, World
 from shorad.sensors import (
     AZ,
     EL,
@@ -21,16 +20,7 @@ from shorad.sensors import (
     Targets,
     eoir_detection_probability,
 )
-
-
-def _world(polys: list[shapely.Polygon] | None = None, h: float = 50.0) -> World:
-    polys = polys or []
-    return World(
-        frame=EnuFrame(43.7384, 7.4246),
-        buildings=Buildings.from_polygons(polys, [h] * len(polys)),
-        source="test",
-        height_report=HeightReport(0, 0, 0, 0, 0, 0),
-    )
+from shorad.testing import prism_world
 
 
 def _eo(**kw: float) -> EoirConfig:
@@ -72,7 +62,7 @@ def test_eoir_pd_curve() -> None:
 def test_eoir_detection_rate_and_angle_noise_statistics() -> None:
     cfg = _eo()
     sensor = EoirSensor(cfg, 3, np.array([0.0, 0.0, 10.0]))
-    world = _world()
+    world = prism_world()
     # 400 targets at 1000 m (Pd 0.475), 40 m up, spread in azimuth
     az = np.linspace(0, 2 * math.pi, 400, endpoint=False)
     pos = np.column_stack([1000 * np.sin(az), 1000 * np.cos(az), np.full(400, 50.0)])
@@ -105,7 +95,7 @@ def test_eoir_laser_range_inside_its_reach_only() -> None:
         _eo(laser_max_range_m=500.0, sigma_range_m=1.0, r50_m=1e5, pd_max=1.0), 0, np.zeros(3)
     )
     pos = np.array([[0.0, 300.0, 50.0], [0.0, 800.0, 50.0]])
-    det = sensor.scan_targets(_world(), 0.0, _targets(pos), rng=np.random.default_rng(1))
+    det = sensor.scan_targets(prism_world(), 0.0, _targets(pos), rng=np.random.default_rng(1))
     assert list(det.truth_id) == [0, 1]
     assert det.has_position.tolist() == [True, False]
     assert det.z[0, RANGE] == pytest.approx(math.hypot(300, 50), abs=6.0)
@@ -123,14 +113,16 @@ def test_eoir_field_of_view_search_and_occlusion() -> None:
     north = np.array([[0.0, 500.0, 30.0]])  # az 0: sector 0 at t = 0
     east = np.array([[500.0, 0.0, 30.0]])  # az 90 deg: sector 1 or 2 boundary -> 1.5 -> sector 2
     rng = np.random.default_rng(2)
-    assert len(sensor.scan_targets(_world(), 0.0, _targets(north), rng=rng)) == 1
-    assert len(sensor.scan_targets(_world(), 0.5, _targets(north), rng=rng)) == 0
-    hits = [len(sensor.scan_targets(_world(), 0.5 * k, _targets(east), rng=rng)) for k in range(6)]
+    assert len(sensor.scan_targets(prism_world(), 0.0, _targets(north), rng=rng)) == 1
+    assert len(sensor.scan_targets(prism_world(), 0.5, _targets(north), rng=rng)) == 0
+    hits = [
+        len(sensor.scan_targets(prism_world(), 0.5 * k, _targets(east), rng=rng)) for k in range(6)
+    ]
     assert sum(hits) >= 1
     assert hits[0] == 0
     # a building between sensor and target blocks it
     wall = shapely.box(-50, 200, 50, 220)
-    assert len(sensor.scan_targets(_world([wall]), 0.0, _targets(north), rng=rng)) == 0
+    assert len(sensor.scan_targets(prism_world([wall]), 0.0, _targets(north), rng=rng)) == 0
 
 
 def test_rf_detects_only_emitting_classes() -> None:
@@ -144,7 +136,7 @@ def test_rf_detects_only_emitting_classes() -> None:
     tg = _targets(pos, emits)
     counts, errs = 0, []
     for _ in range(10):
-        det = sensor.scan_targets(_world(), 0.0, tg, rng=rng)
+        det = sensor.scan_targets(prism_world(), 0.0, tg, rng=rng)
         assert emits[det.truth_id].all()  # never a silent one
         assert np.isnan(det.z[:, [RANGE, EL, 3]]).all()
         assert (det.R[:, AZ, AZ] == 0.05**2).all()
@@ -155,10 +147,10 @@ def test_rf_detects_only_emitting_classes() -> None:
     assert abs(counts / m - 0.8) < 4 * math.sqrt(0.8 * 0.2 / m)
     assert np.concatenate(errs).std() == pytest.approx(0.05, rel=0.08)
     silent = _targets(pos, False)
-    assert len(sensor.scan_targets(_world(), 0.0, silent, rng=rng)) == 0
+    assert len(sensor.scan_targets(prism_world(), 0.0, silent, rng=rng)) == 0
     # out of range: nothing
     far = _targets(pos * 2.0)
-    assert len(sensor.scan_targets(_world(), 0.0, far, rng=rng)) == 0
+    assert len(sensor.scan_targets(prism_world(), 0.0, far, rng=rng)) == 0
 
 
 def test_rf_occlusion_and_its_switch() -> None:
@@ -167,7 +159,7 @@ def test_rf_occlusion_and_its_switch() -> None:
     cfg = RfConfig(name="rf", max_range_m=2000.0, pd=1.0, scan_period_s=1.0, sigma_az_rad=0.01)
     rng = np.random.default_rng(0)
     blocked = RfSensor(cfg, 0, np.zeros(3)).scan_targets(
-        _world([wall]), 0.0, _targets(pos), rng=rng
+        prism_world([wall]), 0.0, _targets(pos), rng=rng
     )
     assert len(blocked) == 0
     cfg2 = RfConfig(
@@ -178,5 +170,7 @@ def test_rf_occlusion_and_its_switch() -> None:
         sigma_az_rad=0.01,
         require_los=False,
     )
-    seen = RfSensor(cfg2, 0, np.zeros(3)).scan_targets(_world([wall]), 0.0, _targets(pos), rng=rng)
+    seen = RfSensor(cfg2, 0, np.zeros(3)).scan_targets(
+        prism_world([wall]), 0.0, _targets(pos), rng=rng
+    )
     assert len(seen) == 1

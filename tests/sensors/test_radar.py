@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from shorad.geo import Buildings, EnuFrame, HeightReport, World
+from shorad.geo import World
 from shorad.sensors import (
     Radar,
     RadarConfig,
@@ -20,6 +20,7 @@ from shorad.sensors import (
     polar_from_cartesian,
     snr_db,
 )
+from shorad.testing import prism_world
 
 
 def _cfg(swerling: int = 1) -> RadarConfig:
@@ -102,13 +103,7 @@ def test_azimuth_is_a_bearing_from_north() -> None:
 
 def _scan_setup(**kw: float) -> tuple[Radar, World]:
     cfg = dataclasses.replace(_cfg(1), **kw)
-    world = World(
-        frame=EnuFrame(43.7384, 7.4246),
-        buildings=Buildings.from_polygons([], []),
-        source="empty",
-        height_report=HeightReport(0, 0, 0, 0, 0, 0),
-    )
-    return Radar(cfg, 0, np.zeros(3)), world
+    return Radar(cfg, 0, np.zeros(3)), prism_world()
 
 
 def test_pfa_drives_the_false_alarm_count_statistically() -> None:

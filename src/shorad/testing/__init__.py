@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["SMALL_SCENARIO", "small_scenario"]
+import shapely
+
+from shorad.geo import Buildings, EnuFrame, HeightReport, World
+
+__all__ = ["SMALL_SCENARIO", "prism_world", "small_scenario"]
 
 SMALL_SCENARIO: dict[str, Any] = {
     "name": "small-test",
@@ -60,3 +65,16 @@ def small_scenario(**overrides: Any) -> dict[str, Any]:
     data = copy.deepcopy(SMALL_SCENARIO)
     data.update(copy.deepcopy(overrides))
     return data
+
+
+def prism_world(polygons: Sequence[shapely.Polygon] = (), height_m: float = 50.0) -> World:
+    """A synthetic world: the given footprints (local ENU metres) as prisms ``height_m`` tall.
+
+    Flat ground, frame origin at Monaco; no footprint gives an empty city.
+    """
+    return World(
+        frame=EnuFrame(43.7384, 7.4246),
+        buildings=Buildings.from_polygons(list(polygons), [height_m] * len(polygons)),
+        source="test",
+        height_report=HeightReport(0, 0, 0, 0, 0, 0),
+    )
