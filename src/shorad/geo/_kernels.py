@@ -24,7 +24,14 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["horizon_table", "origin_blockers", "origin_horizon", "sector_angles", "segment_hits"]
+__all__ = [
+    "horizon_table",
+    "los_clear",
+    "origin_blockers",
+    "origin_horizon",
+    "sector_angles",
+    "segment_hits",
+]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -1462,3 +1469,56 @@ def segment_hits(
         out[i] = best
     state[0] = n_keys
     state[1] = n_maps
+
+
+@njit(cache=True, nogil=True)
+def los_clear(a: NDArray[np.float64], b: NDArray[np.float64], args: tuple) -> NDArray[np.bool_]:  # type: ignore[type-arg]  # pragma: no cover - numba
+    """Line of sight of segments ``a[i] -> b[i]`` ((n, 3) each) for compiled callers.
+
+    ``args`` is :func:`shorad.geo.los.los_kernel_args`; the answer is
+    :func:`shorad.geo.los.line_of_sight`'s. A full per-origin table is emptied first (as
+    the Python entry does between calls).
+    """
+    slots = args[27]
+    state = args[29]
+    if state[0] * 2 >= slots.shape[0]:
+        slots[:] = 0.0
+        state[:] = 0
+    out = np.empty(a.shape[0], dtype=np.float64)
+    segment_hits(
+        a,
+        b,
+        args[0],
+        True,
+        args[1],
+        args[2],
+        args[3],
+        args[4],
+        args[5],
+        args[6],
+        args[7],
+        args[8],
+        args[9],
+        args[10],
+        args[11],
+        args[12],
+        args[13],
+        args[14],
+        args[15],
+        args[16],
+        args[17],
+        args[18],
+        args[19],
+        args[20],
+        args[21],
+        args[22],
+        args[23],
+        args[24],
+        args[25],
+        args[26],
+        slots,
+        args[28],
+        state,
+        out,
+    )
+    return np.isinf(out)

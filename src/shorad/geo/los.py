@@ -86,9 +86,11 @@ from shorad.geo.buildings import Buildings
 __all__ = [
     "LOS_TOL_M",
     "LosIndex",
+    "LosKernelArgs",
     "build_los_index",
     "first_hit_distance",
     "line_of_sight",
+    "los_kernel_args",
 ]
 
 LOS_TOL_M = 1e-6
@@ -520,9 +522,19 @@ def _index_for(buildings: Buildings, n: int) -> LosIndex:
         return fast
     asked = int(cache.get("los_segments_asked", 0)) + n
     cache["los_segments_asked"] = asked
-    base = buildings.los_index
     if asked < _ACCELERATE_AFTER_SEGMENTS:
-        return base
+        return buildings.los_index
+    return _accelerated_index(buildings)
+
+
+def _accelerated_index(buildings: Buildings) -> LosIndex:
+    """The city's accelerated :class:`LosIndex` (horizon table, inner boxes), built once and
+    cached with the city."""
+    cache = buildings._cache
+    fast: LosIndex | None = cache.get("los_index_accelerated")
+    if fast is not None:
+        return fast
+    base = buildings.los_index
     table, slope_scale, step_m = _quantised_horizon(
         base.bbox_m, base.height_m, base.grid_origin_m, base.cell_m, base.nx, base.ny
     )
@@ -587,6 +599,55 @@ def _segment_hits(
         if shared:
             lock.release()
     return out
+
+
+LosKernelArgs = tuple[Any, ...]
+"""The arguments of :func:`shorad.geo._kernels.los_clear` after the segments (see
+:func:`los_kernel_args`)."""
+
+
+def los_kernel_args(buildings: Buildings) -> LosKernelArgs:
+    """The city's accelerated index and a fresh per-origin table, packed for compiled callers.
+
+    :func:`shorad.geo._kernels.los_clear` takes this tuple and answers exactly what
+    :func:`line_of_sight` answers (the index and grouping change the speed, never the answer).
+    The origin table belongs to the caller (one per simulation run): it fills as segments
+    leave fixed points, such as sensor and effector mounts.
+    """
+    idx = _accelerated_index(buildings)
+    slots, maps, state = _origin_tables(_ORIGIN_SLOTS)
+    return (
+        LOS_TOL_M,
+        idx.edges_m,
+        idx.edge_start,
+        idx.height_m,
+        idx.bbox_m,
+        float(idx.grid_origin_m[0]),
+        float(idx.grid_origin_m[1]),
+        float(idx.cell_m),
+        int(idx.nx),
+        int(idx.ny),
+        idx.cell_start,
+        idx.cell_items,
+        idx.cell_max_height_m,
+        _MARGIN_M,
+        int(idx.max_edges),
+        idx.horizon,
+        float(idx.horizon_slope_scale),
+        float(idx.horizon_step_m),
+        idx.obb_m,
+        idx.inner_m,
+        idx.disc_m,
+        idx.block_hmax_m,
+        _ORIGIN_BLOCK,
+        _ORIGIN_SPLIT_CELLS * idx.cell_m,
+        _ORIGIN_NEAR_CELLS,
+        _ORIGIN_BLOCKER_CELLS,
+        _ORIGIN_GROUP_MIN,
+        slots,
+        maps,
+        state,
+    )
 
 
 def _run_segment_hits(
