@@ -30,8 +30,9 @@ compare costs. The kernels trust their input.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
+
+from shorad._numba_cache import njit
 
 __all__ = [
     "cancel_cycles_kernel",

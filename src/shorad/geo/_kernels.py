@@ -21,8 +21,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
+
+from shorad._numba_cache import njit
 
 __all__ = [
     "horizon_table",

@@ -35,8 +35,9 @@ same moves. The kernel trusts its input (CSR / CSC index arrays of the same 0/1 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
+
+from shorad._numba_cache import njit
 
 __all__ = ["greedy_tabu", "greedy_tabu_reference"]
 

@@ -12,9 +12,9 @@ and partial detections); the tests check that both give identical pictures.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
 
+from shorad._numba_cache import njit
 from shorad.tracking._kernels import (
     append_manage_kernel,
     classify_kernel,

@@ -29,9 +29,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
 
+from shorad._numba_cache import njit
 from shorad.tracking._lsa import lsa_col4row
 from shorad.tracking.base import CONFIRMED, TENTATIVE
 from shorad.tracking.kalman import _MIN_GROUND_M

@@ -19,8 +19,9 @@ References
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
+
+from shorad._numba_cache import njit
 
 __all__ = ["lsa_col4row", "lsa_kernel"]
 
