@@ -345,12 +345,30 @@ def expected_pk(
         cols = np.flatnonzero(effectors.type_index == k)
         if cols.size:
             tol2 = etype.aim_tolerance_m**2
+            q = tol2 / (tol2 + s2[:, cols])
             pk[:, cols] = (
-                (tracks.class_prob @ etype.pk_by_class)[:, None]
+                _class_pk(tracks.class_prob, etype.pk_by_class)[:, None]
                 * np.interp(range_m[:, cols], etype.pk_range_m, etype.pk_range_factor)
-                * (tol2 / (tol2 + s2[:, cols])) ** 1.5
+                * (q * np.sqrt(q))
             )
     return pk
+
+
+def _class_pk(
+    class_prob: NDArray[np.float64], pk_by_class: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """``class_prob @ pk_by_class`` (m,) summed class by class, in a fixed order.
+
+    A BLAS dot product rounds in a CPU-dependent way (FMA, blocking); this sum, like
+    ``q * sqrt(q)`` for ``q**1.5`` above, is repeated bit for bit by the compiled C2
+    (:mod:`shorad.c2._greedy_kernel`).
+    """
+    if class_prob.shape[1] == 0:
+        return np.zeros(class_prob.shape[0])
+    out: NDArray[np.float64] = class_prob[:, 0] * pk_by_class[0]
+    for c in range(1, class_prob.shape[1]):
+        out = out + class_prob[:, c] * pk_by_class[c]
+    return out
 
 
 def no_orders() -> Assignments:

@@ -14,7 +14,10 @@ documented constants, not tuned values.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numpy.typing import NDArray
 
 from shorad.c2.base import ThreatAssessment
 from shorad.threats.base import Assets
@@ -40,7 +43,7 @@ def evaluate_threats(tracks: Tracks, assets: Assets) -> ThreatAssessment:
         ttg = np.where(closing, dv / np.where(vv > 0, vv, 1.0), np.inf)
     miss = d - v * np.where(closing, ttg, 0.0)[..., None]
     cpa = np.hypot(miss[..., 0], miss[..., 1])
-    prox = np.exp(-0.5 * (cpa / (assets.radius_m[None, :] + PROXIMITY_SLACK_M)) ** 2)
+    prox = _libm_exp(-0.5 * (cpa / (assets.radius_m[None, :] + PROXIMITY_SLACK_M)) ** 2)
     urgency = np.where(closing, 1.0 / (1.0 + ttg / URGENCY_S), 0.0)
     tv = assets.value[None, :] * prox * urgency
     best = np.argmax(tv, axis=1) if tv.shape[1] else np.zeros(tv.shape[0], np.int64)
@@ -53,3 +56,14 @@ def evaluate_threats(tracks: Tracks, assets: Assets) -> ThreatAssessment:
         threat_value=value,
         asset=best.astype(np.int64),
     )
+
+
+def _libm_exp(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``exp`` of every element of ``x`` (<= 0 or NaN) by the C library's ``exp``.
+
+    numpy's vectorised ``exp`` rounds differently in the last bit on AVX-512 CPUs; the C
+    library's is the one the compiled C2 (:mod:`shorad.c2._greedy_kernel`) calls, so the
+    two give the same threat values bit for bit on every machine.
+    """
+    flat = np.fromiter(map(math.exp, x.ravel().tolist()), np.float64, count=x.size)
+    return flat.reshape(x.shape)
