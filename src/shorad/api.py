@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from shorad.analysis.summary import RunSummary, summarise
-from shorad.sim.engine import SimResult, simulate
+from shorad.sim import SimResult, simulate
 from shorad.sim.spec import ScenarioSpec
 
 __all__ = ["run", "run_full"]
 
 
-def run(spec: ScenarioSpec, seed: int | None = None) -> RunSummary:
+def run(spec: ScenarioSpec, seed: int | None = None, *, engine: str = "auto") -> RunSummary:
     """Simulate one replicate and summarise it.
 
     Parameters
@@ -18,12 +18,17 @@ def run(spec: ScenarioSpec, seed: int | None = None) -> RunSummary:
         From :func:`shorad.load_scenario`.
     seed : int, optional
         Defaults to the scenario file's seed.
+    engine : {"auto", "compiled", "reference"}
+        See :func:`shorad.sim.simulate`; ``auto`` picks the compiled engine when it supports
+        the scenario (same events, several times faster).
     """
-    return run_full(spec, seed)[0]
+    return run_full(spec, seed, engine=engine)[0]
 
 
-def run_full(spec: ScenarioSpec, seed: int | None = None) -> tuple[RunSummary, SimResult]:
+def run_full(
+    spec: ScenarioSpec, seed: int | None = None, *, engine: str = "auto"
+) -> tuple[RunSummary, SimResult]:
     """Like :func:`run`, also returning the raw result (plan and event log)."""
     s = spec.seed if seed is None else int(seed)
-    result = simulate(spec, s)
+    result = simulate(spec, s, engine=engine)
     return summarise(spec, result), result

@@ -76,7 +76,7 @@ def _print_summary(summary: Any, out: Path | None, wall_s: float) -> None:
     console.print(
         f"[bold]{m['scenario']}[/]  seed {m['seed']}  "
         f"(scenario {m['scenario_hash'][:12]}, shorad {m['shorad_version']}); "
-        f"tracker {m['tracker']}, {m['assignment']} assignment; "
+        f"tracker {m['tracker']}, {m['assignment']} assignment, {m['engine']} engine; "
         f"simulated {m['end_t_s']:.0f} s in {wall_s:.2f} s wall"
     )
     console.print(
@@ -154,12 +154,14 @@ def _staged_out(out: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run_and_write(spec: Any, seed: int | None, out: Path, report: bool) -> None:
+def _run_and_write(
+    spec: Any, seed: int | None, out: Path, report: bool, engine: str = "auto"
+) -> None:
     from shorad.analysis import write_events_parquet
     from shorad.api import run_full
 
     t0 = time.perf_counter()
-    summary, result = run_full(spec, seed)
+    summary, result = run_full(spec, seed, engine=engine)
     wall = time.perf_counter() - t0
     # a failed run never leaves `out` half-written or loses what was there
     with _staged_out(out) as tmp:
@@ -185,11 +187,30 @@ def run(
         Path | None, typer.Option(help="Output folder (default: out/<scenario name>).")
     ] = None,
     report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="auto (compiled where the scenario allows) | compiled | reference: the same "
+            "events; the reference engine is the readable one."
+        ),
+    ] = "auto",
 ) -> None:
     """Simulate one raid and write summary.json, events.parquet and report.html."""
+    from shorad.sim import ENGINES, compiled_supports
+
+    if engine not in ENGINES:
+        raise _fail(
+            ConfigError(f"must be one of {ENGINES}, got {engine!r}", field="--engine"),
+            EXIT_BAD_INPUT,
+        )
     spec = _load(scenario)
+    if engine == "compiled" and (why := compiled_supports(spec)) is not None:
+        raise _fail(
+            ConfigError(f"the compiled engine cannot run this scenario: {why}", field="--engine"),
+            EXIT_BAD_INPUT,
+        )
     try:
-        _run_and_write(spec, seed, out or Path("out") / spec.name, report)
+        _run_and_write(spec, seed, out or Path("out") / spec.name, report, engine)
     except ConfigError as exc:
         raise _fail(exc, EXIT_BAD_INPUT) from None
     except ShoradError as exc:

@@ -235,6 +235,7 @@ def summarise(spec: ScenarioSpec, result: SimResult) -> RunSummary:
         "shorad_version": __version__,
         "tracker": spec.tracker.method,
         "assignment": spec.doctrine.assignment,
+        "engine": result.engine,
         "end_t_s": _r(result.end_t_s),
         "n_events": len(ev),
     }

@@ -48,7 +48,7 @@ from shorad.tracking import CONFIRMED, Tracks
 from shorad.tracking.factory import build_tracker
 from shorad.tracking.kalman import predict
 
-__all__ = ["SENSOR_STREAM_STRIDE", "SimResult", "simulate"]
+__all__ = ["SENSOR_STREAM_STRIDE", "Mounted", "SimResult", "mount_sensors", "simulate"]
 
 SENSOR_STREAM_STRIDE = 1 << 20
 """Stream index of sensor ``j`` of unit ``u``: ``u + j * SENSOR_STREAM_STRIDE``."""
@@ -66,12 +66,16 @@ class SimResult:
     plan : ThreatPlan
         Every threat's planned path (truth).
     events : EventLog
+    engine : str
+        Which engine ran it: ``reference`` (this module) or ``compiled``
+        (:mod:`shorad.sim.compiled`).
     """
 
     seed: int
     end_t_s: float
     plan: ThreatPlan
     events: EventLog
+    engine: str = "reference"
 
 
 def _predict_to(tracks: Tracks, t_s: float, q_mps2: float) -> Tracks:
@@ -79,6 +83,34 @@ def _predict_to(tracks: Tracks, t_s: float, q_mps2: float) -> Tracks:
         return tracks
     x, P = predict(tracks.x, tracks.P, t_s - tracks.t_s, q_mps2)
     return replace(tracks, t_s=t_s, x=x, P=P)
+
+
+Mounted = tuple[int, Sensor, np.random.Generator, int, int]
+"""A mounted sensor: unit index, sensor, its random stream, scan every ``k`` steps, phase."""
+
+
+def mount_sensors(spec: ScenarioSpec, streams: RunStreams) -> list[Mounted]:
+    """Every sensor of every unit, in scan order, with its stream and scan schedule.
+
+    Sensor ``j`` of unit ``u`` draws from stream ``("sensors", u + j *
+    SENSOR_STREAM_STRIDE)`` (the first sensor keeps the stream the unit's radar always had)
+    and scans on the steps ``k`` with ``k % every == (u + j) % every``.
+    """
+    units = spec.units
+    mounted: list[Mounted] = []
+    for u in range(len(units)):
+        for j, cfg in enumerate(units.sensors_of(u)):
+            every = max(1, round(cfg.scan_period_s / spec.time_step_s))
+            mounted.append(
+                (
+                    u,
+                    make_sensor(cfg, u, units.pos_m[u]),
+                    streams.generator("sensors", u + j * SENSOR_STREAM_STRIDE),
+                    every,
+                    (u + j) % every,
+                )
+            )
+    return mounted
 
 
 def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
@@ -105,22 +137,7 @@ def simulate(spec: ScenarioSpec, seed: int) -> SimResult:
     killed = np.zeros(n, bool)
     done = np.zeros(n, bool)
 
-    units = spec.units
-    # sensor j of unit u draws from stream ("sensors", u + j * SENSOR_STREAM_STRIDE): the
-    # first sensor keeps the stream the unit's radar always had
-    mounted: list[tuple[int, Sensor, np.random.Generator, int, int]] = []
-    for u in range(len(units)):
-        for j, cfg in enumerate(units.sensors_of(u)):
-            every = max(1, round(cfg.scan_period_s / dt))
-            mounted.append(
-                (
-                    u,
-                    make_sensor(cfg, u, units.pos_m[u]),
-                    streams.generator("sensors", u + j * SENSOR_STREAM_STRIDE),
-                    every,
-                    (u + j) % every,
-                )
-            )
+    mounted = mount_sensors(spec, streams)
     # cameras cued by the picture (cueing: tracks) and where each looked last
     cued = {
         i

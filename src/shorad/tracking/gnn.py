@@ -621,6 +621,40 @@ class GnnTracker:
         """An empty picture at time ``t_s`` (s)."""
         return Tracks.empty(self.n_classes, t_s=t_s)
 
+    def fused_args(
+        self,
+    ) -> tuple[
+        float,
+        float,
+        float,
+        NDArray[np.float64],
+        NDArray[np.float64],
+        float,
+        int,
+        float,
+        float,
+        float,
+        float,
+    ]:
+        """The settings :func:`shorad.tracking._fused.gnn_scan_kernel` takes after ``t_s``:
+        ``(q, gate d2, out-of-gate cost, class speeds, their spreads, initial speed sigma,
+        confirm hits, confirm window, delete after, tentative delete after, max position
+        variance)``."""
+        cfg = self._config
+        return (
+            float(cfg.q_mps2),
+            self._gate_d2,
+            float(_OUT_OF_GATE_COST),
+            self._class_speed,
+            self._class_sigma,
+            float(cfg.init_speed_sigma_mps),
+            int(cfg.confirm_hits),
+            float(cfg.confirm_window_s),
+            float(cfg.delete_after_s),
+            float(cfg.tentative_delete_after_s),
+            float(self._max_pos_var),
+        )
+
     def _step_fused(
         self,
         tracks: Tracks,
@@ -636,7 +670,6 @@ class GnnTracker:
         kernels in the same order as the general path below, with the compiled port of SciPy's
         assignment; the pictures are identical (tested).
         """
-        cfg = self._config
         if len(tracks) == 0 and z3.shape[0] == 0:
             return TrackerStep(
                 tracks=replace(tracks, t_s=t_s),
@@ -660,17 +693,7 @@ class GnnTracker:
             r3,
             spos3,
             t_s,
-            cfg.q_mps2,
-            self._gate_d2,
-            _OUT_OF_GATE_COST,
-            self._class_speed,
-            self._class_sigma,
-            cfg.init_speed_sigma_mps,
-            cfg.confirm_hits,
-            cfg.confirm_window_s,
-            cfg.delete_after_s,
-            cfg.tentative_delete_after_s,
-            self._max_pos_var,
+            *self.fused_args(),
         )
         det_track_id, confirmed_ids, deleted_ids = res[9], res[10], res[11]
         n_new = int(np.count_nonzero(det_track_id >= tracks.next_track_id))
