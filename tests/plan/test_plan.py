@@ -238,3 +238,53 @@ def test_tabu_escapes_the_swap_local_optimum() -> None:
     assert b_v == _brute(problem, 2) == 6.0
     assert sorted(best.tolist()) == [2, 4]
     assert solve_fast(problem, 2, lp_bound=False).objective == pytest.approx(6.0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(3, 9), st.integers(2, 14), st.integers(0, 2**31 - 1), st.integers(1, 3))
+def test_region_branch_and_bound_equals_brute_force(n: int, m: int, seed: int, p: int) -> None:
+    from shorad.plan.regions import region_branch_and_bound
+    from shorad.plan.solve import _relaxation
+
+    rng = np.random.default_rng(seed)
+    p = min(p, n - 1)
+    a = sp.csr_array(rng.random((n, m)) < 0.4)
+    w = rng.integers(1, 10, m).astype(np.float64)
+    problem = CoverProblem(a, w, 0.0)
+    # a deliberately poor incumbent: the branch and bound has to find the optimum itself
+    res = region_branch_and_bound(
+        _relaxation(problem, p),
+        a,
+        w,
+        p,
+        np.arange(p, dtype=np.int64),
+        lambda s: covered_weight(problem, s.tolist()),
+        time_limit_s=30.0,
+    )
+    best = _brute(problem, p)
+    assert res.finished
+    assert res.sites.size == p
+    np.testing.assert_allclose(res.objective, best, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(covered_weight(problem, res.sites.tolist()), best, rtol=1e-9)
+    assert res.bound >= best - 1e-9
+    assert res.bound <= best + 1e-6
+
+
+def test_site_tree_halves_partition_their_region() -> None:
+    from shorad.plan.regions import SiteTree
+
+    rng = np.random.default_rng(7)
+    a = sp.csr_array(rng.random((40, 30)) < 0.3)
+    tree = SiteTree(a, rng.random(30))
+    stack = [0]
+    while stack:
+        r = stack.pop()
+        if tree.size(r) < 2:
+            continue
+        left, right = tree.children(r)
+        assert tree.children(r) == (left, right)  # built once
+        assert tree.size(left) > 0
+        assert tree.size(right) > 0
+        joined = np.sort(np.concatenate([tree.members[left], tree.members[right]]))
+        assert joined.tolist() == np.sort(tree.members[r]).tolist()
+        stack += [left, right]

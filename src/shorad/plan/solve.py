@@ -20,7 +20,10 @@
      direction for covering all; for maximal covering no demand point can be dropped this
      way), then dominated sites again. A cover found is optimal (it reaches bound (a)); a
      proof that none exists, or a quarter of the time limit spent, moves on;
-  7. otherwise warm start from the heuristic; relative gap 1e-9.
+  7. otherwise the region-count branch and bound of :mod:`shorad.plan.regions` (LP
+     relaxation plus "``k_R`` sites in region ``R``" rows, branching on the counts of a
+     recursive bisection of the sites), started from the heuristic's layout. Status
+     ``optimal`` when it closes every node, else ``time_limit`` with its valid bound.
 
 * :func:`solve_fast`: greedy, then tabu search in the 1-swap neighbourhood (each iteration
   makes the best exchange of a chosen site for an unchosen one, even a losing one, with the
@@ -36,6 +39,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -44,6 +48,7 @@ from numpy.typing import NDArray
 from shorad._highs import quiet_highs
 from shorad.errors import ConfigError
 from shorad.plan.coverage import CoverProblem, covered_weight
+from shorad.plan.regions import region_branch_and_bound
 
 __all__ = [
     "PlanSolution",
@@ -77,6 +82,9 @@ class PlanSolution:
         ``"optimal"``, ``"time_limit"`` or ``"heuristic"``.
     bound_seconds : float
         Time spent computing ``bound`` where it is separate (fast: the LP relaxation).
+    nodes : int
+        LPs solved by the exact method's region-count branch and bound (0 where it did
+        not run).
     """
 
     sites: NDArray[np.int64]
@@ -86,6 +94,7 @@ class PlanSolution:
     method: str
     status: str
     bound_seconds: float = 0.0
+    nodes: int = 0
 
     @property
     def gap(self) -> float:
@@ -351,12 +360,16 @@ def _finish(
     method: str,
     status: str,
     bound_s: float = 0.0,
+    *,
+    nodes: int = 0,
 ) -> PlanSolution:
     sites = np.unique(sites.astype(np.int64))
     obj = covered_weight(problem, sites.tolist())
     if status == "optimal":
         bound = max(bound, obj) if math.isfinite(bound) else obj
-    return PlanSolution(sites, obj, bound, time.perf_counter() - t0, method, status, bound_s)
+    return PlanSolution(
+        sites, obj, bound, time.perf_counter() - t0, method, status, bound_s, nodes
+    )
 
 
 def solve_plain(problem: CoverProblem, p: int, *, time_limit_s: float = 60.0) -> PlanSolution:
@@ -391,17 +404,24 @@ def solve_fast(problem: CoverProblem, p: int, *, lp_bound: bool = True) -> PlanS
     )
 
 
-def _lp_bound(problem: CoverProblem, p: int) -> float:
-    h, ncol = _model(problem.a, problem.w, problem.beta, p, binary_y=False)
+def _relaxation(problem: CoverProblem, p: int) -> Any:
+    """The LP relaxation of :func:`_model` (every column continuous), not yet solved."""
     import highspy
 
-    h.changeColsIntegrality(  # type: ignore[attr-defined]
+    model, ncol = _model(problem.a, problem.w, problem.beta, p, binary_y=False)
+    h: Any = model
+    h.changeColsIntegrality(
         ncol,
         np.arange(ncol, dtype=np.int32),
         np.array([highspy.HighsVarType.kContinuous] * ncol),
     )
-    h.run()  # type: ignore[attr-defined]
-    return float(h.getInfo().objective_function_value)  # type: ignore[attr-defined]
+    return h
+
+
+def _lp_bound(problem: CoverProblem, p: int) -> float:
+    h = _relaxation(problem, p)
+    h.run()
+    return float(h.getInfo().objective_function_value)
 
 
 def solve_exact(problem: CoverProblem, p: int, *, time_limit_s: float = 60.0) -> PlanSolution:
@@ -410,7 +430,7 @@ def solve_exact(problem: CoverProblem, p: int, *, time_limit_s: float = 60.0) ->
     t0 = time.perf_counter()
     red = reduce_problem(problem, dominance=True)
     rp = red.problem
-    n, m = rp.a.shape
+    n = rp.a.shape[0]
     k = min(p, n)
     if n <= k:  # every useful site fits: take them all
         return _finish(problem, red.sites, math.nan, t0, "exact", "optimal")
@@ -426,16 +446,18 @@ def solve_exact(problem: CoverProblem, p: int, *, time_limit_s: float = 60.0) ->
         ):
             return _finish(problem, red.sites[cover], cheap, t0, "exact", "optimal")
         time_limit_s = max(time_limit_s - (time.perf_counter() - t0), 0.1)
-    h, ncol = _model(rp.a, rp.w, rp.beta, k, binary_y=False)
-    start = np.zeros(ncol)
-    start[local] = 1.0
-    c = np.asarray(rp.a[local].sum(axis=0), np.float64).ravel()
-    start[n : n + m] = np.minimum(c, 1.0)
-    if rp.beta > 0:
-        start[n + m :] = (c >= 2.0).astype(np.float64)
-    x, bound, status = _run(h, time_limit_s, start)
-    sites = red.sites[np.flatnonzero(x[:n] > 0.5)] if x.size else heur
-    bound = min(bound, cheap) if math.isfinite(bound) else cheap
+    res = region_branch_and_bound(
+        _relaxation(rp, k),
+        rp.a,
+        rp.w,
+        k,
+        local,
+        lambda s: covered_weight(rp, s.tolist()),
+        time_limit_s=time_limit_s,
+    )
+    sites = red.sites[res.sites]
     if covered_weight(problem, heur.tolist()) > covered_weight(problem, sites.tolist()):
         sites = heur
-    return _finish(problem, sites, bound, t0, "exact", status)
+    bound = min(res.bound, cheap)
+    status = "optimal" if res.finished else "time_limit"
+    return _finish(problem, sites, bound, t0, "exact", status, nodes=res.nodes)
