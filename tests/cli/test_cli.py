@@ -150,3 +150,30 @@ def test_city_info(tmp_path: Path) -> None:
     assert "rejected" in res.output
     res = runner.invoke(app, ["city", "info", str(tmp_path / "nope.geojson")])
     assert res.exit_code == 2
+
+
+def test_engine_option(scenario_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("OLD", encoding="utf-8")
+    res = runner.invoke(app, ["run", str(scenario_file), "--out", str(out), "--engine", "fast"])
+    assert res.exit_code == 2
+    assert "--engine" in res.output
+    assert "'fast'" in res.output
+    jpda = yaml.safe_load(scenario_file.read_text())
+    jpda["tracker"] = {"method": "jpda"}
+    p = tmp_path / "jpda.yaml"
+    p.write_text(yaml.safe_dump(jpda), encoding="utf-8")
+    res = runner.invoke(app, ["run", str(p), "--out", str(out), "--engine", "compiled"])
+    assert res.exit_code == 2
+    assert "jpda" in res.output
+    assert (out / "summary.json").read_text() == "OLD"
+    for engine in ("reference", "auto"):
+        res = runner.invoke(
+            app,
+            ["run", str(scenario_file), "--out", str(out), "--no-report", "--engine", engine],
+        )
+        assert res.exit_code == 0, res.output
+        meta = json.loads((out / "summary.json").read_text())["meta"]
+        assert meta["engine"] == ("reference" if engine == "reference" else "compiled")
+        assert f"{meta['engine']} engine" in res.output
