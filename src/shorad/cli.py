@@ -161,7 +161,11 @@ def _run_and_write(
     from shorad.api import run_full
 
     t0 = time.perf_counter()
-    summary, result = run_full(spec, seed, engine=engine)
+    with console.status(
+        "simulating… (the first run after installing or updating shorad compiles its "
+        "kernels: about a minute)"
+    ):
+        summary, result = run_full(spec, seed, engine=engine)
     wall = time.perf_counter() - t0
     # a failed run never leaves `out` half-written or loses what was there
     with _staged_out(out) as tmp:
