@@ -50,6 +50,23 @@ def test_within(monaco: World) -> None:
     assert err.value.field == "radius_m"
 
 
+def test_within_many_equals_within(monaco: World, rng: np.random.Generator) -> None:
+    b = monaco.buildings
+    centres = rng.uniform(-1500.0, 1500.0, (300, 2))
+    radii = rng.uniform(0.0, 60.0, 300)
+    radii[:5] = 0.0
+    got = b.within_many(centres, radii)
+    want = [b.within(c, float(r)) for c, r in zip(centres, radii, strict=True)]
+    assert len(got) == 300
+    for g, w in zip(got, want, strict=True):
+        assert_array_equal(g, w)
+    assert sum(w.size for w in want) > 100
+    assert b.within_many(np.zeros((0, 2)), np.zeros(0)) == []
+    with pytest.raises(ConfigError) as err:
+        b.within_many(centres[:2], np.array([1.0, -1.0]))
+    assert err.value.field == "radius_m"
+
+
 def test_find(monaco: World) -> None:
     b = monaco.buildings
     assert b.find("way/787995901") == b.index_of("way/787995901")

@@ -393,6 +393,40 @@ class Buildings:
         hits = self._tree().query(shapely.Point(c), predicate="dwithin", distance=radius_m)
         return np.sort(np.asarray(hits, dtype=np.int64))
 
+    def within_many(self, center_xy_m: ArrayLike, radius_m: ArrayLike) -> list[NDArray[np.int64]]:
+        """:meth:`within` for many discs in one tree query.
+
+        Parameters
+        ----------
+        center_xy_m : (k, 2) float64
+            Disc centres (m).
+        radius_m : (k,) float64
+            Disc radii (m, >= 0).
+
+        Returns
+        -------
+        list of k (j,) int64
+            Sorted row indices of the buildings each disc intersects.
+        """
+        c = np.asarray(center_xy_m, dtype=np.float64).reshape(-1, 2)
+        r = np.asarray(radius_m, dtype=np.float64).reshape(-1)
+        if r.shape[0] != c.shape[0]:
+            raise ConfigError(
+                f"expected one radius per centre ({c.shape[0]}), got {r.shape[0]}", "radius_m"
+            )
+        if not np.all(np.isfinite(c)):
+            raise ConfigError("expected finite centres", "center_xy_m")
+        if not np.all(np.isfinite(r) & (r >= 0.0)):
+            raise ConfigError(f"must be finite and >= 0 m, got {r[~(r >= 0.0)]!r}", "radius_m")
+        k = c.shape[0]
+        if len(self) == 0 or k == 0:
+            return [np.zeros(0, dtype=np.int64) for _ in range(k)]
+        disc, bld = self._tree().query(shapely.points(c), predicate="dwithin", distance=r)
+        order = np.lexsort((bld, disc))
+        disc = np.asarray(disc, np.int64)[order]
+        bld = np.asarray(bld, np.int64)[order]
+        return np.split(bld, np.searchsorted(disc, np.arange(1, k)))
+
     def _check_index(self, index: int) -> int:
         i = int(index)
         if not 0 <= i < len(self):
