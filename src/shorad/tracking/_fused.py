@@ -1,10 +1,16 @@
 """One compiled call for a whole GNN scan of full-position detections.
 
-:func:`gnn_scan_kernel` chains the tracker's kernels (predict, gate, gated cost, assignment,
+:func:`gnn_scan_kernel` runs the tracker's kernels (predict, gate, gated cost, assignment,
 EKF update, classification, initiation, management) in the order
 :meth:`shorad.tracking.gnn.GnnTracker.step` calls them, with :func:`~shorad.tracking._lsa.
 lsa_kernel` in place of SciPy's ``linear_sum_assignment`` (the same algorithm, the same
 answer), so a radar scan costs one dispatch instead of seven plus the Python between them.
+It calls the kernels' cores (``_predict_into``, ``_gate_into``, ``_update_inplace``, ...: the
+code the public kernels run, so the same arithmetic) on one set of output arrays with a row
+to spare per detection, instead of allocating and copying the tracks at every stage:
+predict writes the rows, update and classification change them in place (classification
+skips the tracks that get the uniform belief), initiation appends, and management moves the
+kept rows up. The returned fields are the leading rows of those arrays.
 Its reference is the step's general path, which handles what the kernel does not (range-rate
 and partial detections); the tests check that both give identical pictures.
 """
@@ -16,13 +22,15 @@ from numpy.typing import NDArray
 
 from shorad._numba_cache import njit
 from shorad.tracking._kernels import (
-    append_manage_kernel,
-    classify_kernel,
-    gate_kernel,
-    gated_cost_kernel,
-    initiate_kernel,
-    predict_kernel,
-    update_kernel,
+    _CONFIRMED,
+    _TENTATIVE,
+    _classify_into,
+    _gate_into,
+    _gated_cost,
+    _initiate_into,
+    _manage_row,
+    _predict_into,
+    _update_inplace,
 )
 from shorad.tracking._lsa import lsa_kernel
 
@@ -82,13 +90,34 @@ def gnn_scan_kernel(
     m = x.shape[0]
     n = z.shape[0]
     nc = class_speed_mps.shape[0]
+    # The outputs, with room for a new track per detection: predict writes its rows, update
+    # and classify change them in place, initiation appends, management compacts.
+    cap = m + n
+    o_id = np.empty(cap, np.int64)
+    o_x = np.empty((cap, 6))
+    o_p = np.empty((cap, 6, 6))
+    o_st = np.empty(cap, np.int8)
+    o_cp = np.empty((cap, nc))
+    o_h = np.empty(cap, np.int32)
+    o_born = np.empty(cap)
+    o_last = np.empty(cap)
+    o_conf = np.empty(cap)
+    for i in range(m):
+        o_id[i] = track_id[i]
+        o_st[i] = status[i]
+        o_h[i] = hits[i]
+        o_born[i] = born_t_s[i]
+        o_last[i] = last_update_t_s[i]
+        o_conf[i] = confirmed_t_s[i]
     det_track_id = np.empty(n, np.int64)
     unassigned = np.ones(n, np.bool_)
     if m:
-        x, P = predict_kernel(x, P, dt_s, q_mps2)
+        _predict_into(x, P, dt_s, q_mps2, o_x, o_p)
     if m and n:
-        d2, log_det_s = gate_kernel(x, P, z, R, sensor_pos_m, gate_d2)
-        cost, rows, cols = gated_cost_kernel(d2, log_det_s, gate_d2, out_of_gate_cost)
+        d2 = np.empty((m, n))
+        log_det_s = np.zeros((m, n))
+        _gate_into(o_x, o_p, z, R, sensor_pos_m, gate_d2, d2, log_det_s)
+        cost, rows, cols = _gated_cost(d2, log_det_s, gate_d2, out_of_gate_cost)
         if rows.shape[0]:
             ri, ci = lsa_kernel(cost)
             k = 0
@@ -103,44 +132,100 @@ def gnn_scan_kernel(
                     ti[k] = rows[ri[a]]
                     dj[k] = cols[ci[a]]
                     k += 1
-            x, P = update_kernel(x, P, z, R, sensor_pos_m, ti, dj)
-            hits = hits.copy()
-            last_update_t_s = last_update_t_s.copy()
+            _update_inplace(o_x, o_p, z, R, sensor_pos_m, ti, dj)
             for a in range(k):
-                hits[ti[a]] += 1
-                last_update_t_s[ti[a]] = t_s
+                o_h[ti[a]] += 1
+                o_last[ti[a]] = t_s
                 det_track_id[dj[a]] = track_id[ti[a]]
                 unassigned[dj[a]] = False
-    if m:
-        class_prob = classify_kernel(x, P, class_speed_mps, class_speed_sigma_mps)
-        for i in range(m):
-            if hits[i] < 2:
-                for c in range(nc):
-                    class_prob[i, c] = 1.0 / nc
-    new_j = np.flatnonzero(unassigned)
-    n_new = new_j.shape[0]
+    # class belief from the speed, uniform until a second hit (not computed for those)
+    _classify_into(o_x, o_p, m, class_speed_mps, class_speed_sigma_mps, o_h, 2, o_cp)
+    uniform = 1.0 / nc
+    n_new = 0
+    for j in range(n):
+        n_new += unassigned[j]
+    new_j = np.empty(n_new, np.int64)
+    a = 0
+    for j in range(n):
+        if unassigned[j]:
+            new_j[a] = j
+            det_track_id[j] = next_track_id + a
+            a += 1
+    _initiate_into(z, R, sensor_pos_m, new_j, init_speed_sigma_mps, o_x, o_p, m)
     for a in range(n_new):
-        det_track_id[new_j[a]] = next_track_id + a
-    x0, p0 = initiate_kernel(z, R, sensor_pos_m, new_j, init_speed_sigma_mps)
-    managed = append_manage_kernel(
-        track_id,
-        x,
-        P,
-        status,
-        class_prob,
-        hits,
-        born_t_s,
-        last_update_t_s,
-        confirmed_t_s,
-        next_track_id,
-        x0,
-        p0,
-        t_s,
-        confirm_hits,
-        confirm_window_s,
-        delete_after_s,
-        tentative_delete_after_s,
-        max_position_var_m2,
+        r = m + a
+        o_id[r] = next_track_id + a
+        o_st[r] = _TENTATIVE
+        for c in range(nc):
+            o_cp[r, c] = uniform
+        o_h[r] = 1
+        o_born[r] = t_s
+        o_last[r] = t_s
+        o_conf[r] = np.nan
+    # management (as append_manage_kernel), then the kept rows moved up in place
+    total = m + n_new
+    confirm = np.zeros(total, np.bool_)
+    delete = np.zeros(total, np.bool_)
+    n_conf = 0
+    n_del = 0
+    for i in range(total):
+        cf, dl = _manage_row(
+            o_st[i],
+            o_h[i],
+            o_born[i],
+            o_last[i],
+            o_p[i, 0, 0] + o_p[i, 1, 1] + o_p[i, 2, 2],
+            t_s,
+            confirm_hits,
+            confirm_window_s,
+            delete_after_s,
+            tentative_delete_after_s,
+            max_position_var_m2,
+        )
+        confirm[i] = cf
+        delete[i] = dl
+        n_conf += cf
+        n_del += dl
+    confirmed_ids = np.empty(n_conf, np.int64)
+    deleted_ids = np.empty(n_del, np.int64)
+    r = 0
+    ic = 0
+    idl = 0
+    for i in range(total):
+        if delete[i]:
+            deleted_ids[idl] = o_id[i]
+            idl += 1
+            continue
+        if r != i:
+            o_id[r] = o_id[i]
+            for a in range(6):
+                o_x[r, a] = o_x[i, a]
+                for b in range(6):
+                    o_p[r, a, b] = o_p[i, a, b]
+            o_st[r] = o_st[i]
+            for c in range(nc):
+                o_cp[r, c] = o_cp[i, c]
+            o_h[r] = o_h[i]
+            o_born[r] = o_born[i]
+            o_last[r] = o_last[i]
+            o_conf[r] = o_conf[i]
+        if confirm[i]:
+            o_st[r] = _CONFIRMED
+            o_conf[r] = t_s
+            confirmed_ids[ic] = o_id[r]
+            ic += 1
+        r += 1
+    return (
+        o_id[:r],
+        o_x[:r],
+        o_p[:r],
+        o_st[:r],
+        o_cp[:r],
+        o_h[:r],
+        o_born[:r],
+        o_last[:r],
+        o_conf[:r],
+        det_track_id,
+        confirmed_ids,
+        deleted_ids,
     )
-    # the kept tracks' nine fields, then det_track_id, then confirmed and deleted ids
-    return (*managed[:9], det_track_id, *managed[9:])

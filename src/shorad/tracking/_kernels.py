@@ -21,7 +21,11 @@ The kernels exploit the structure of the NCV model (``F`` is block ``[[I, dt I],
 of the polar measurement (``H`` is zero in its velocity columns), which the references do not,
 and invert the 3x3 innovation covariance through its adjugate. They assume valid SI input
 (finite values, positive definite covariances) and allocate their outputs: inputs are never
-modified. The maths and sources are documented on the references.
+modified. Their loops live in private cores that write into given arrays (``_predict_into``,
+``_gate_into``, ``_gated_cost``, ``_update_inplace``, ``_classify_into``, ``_initiate_into``,
+``_manage_row``), which :func:`shorad.tracking._fused.gnn_scan_kernel` calls on its own
+buffers: one copy of the arithmetic for both paths. The maths and sources are documented on
+the references.
 """
 
 from __future__ import annotations
@@ -55,19 +59,17 @@ _CONFIRMED = int(CONFIRMED)
 _EPS_T_S = 1e-9
 
 
-@njit(
-    "Tuple((float64[:, ::1], float64[:, :, ::1]))(float64[:, :], float64[:, :, :], float64, "
-    "float64)",
-    cache=True,
-    nogil=True,
-)
-def predict_kernel(
-    x: NDArray[np.float64], P: NDArray[np.float64], dt_s: float, q_mps2: float
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover - compiled
-    """NCV prediction ``x' = F x``, ``P' = F P F^T + Q`` of (m, 6) states, (m, 6, 6) covs."""
+@njit(cache=True, nogil=True)
+def _predict_into(
+    x: NDArray[np.float64],
+    P: NDArray[np.float64],
+    dt_s: float,
+    q_mps2: float,
+    xo: NDArray[np.float64],
+    po: NDArray[np.float64],
+) -> None:  # pragma: no cover - compiled
+    """:func:`predict_kernel` of the rows of ``x``, ``P`` into the first rows of ``xo``, ``po``."""
     m = x.shape[0]
-    xo = np.empty((m, 6))
-    po = np.empty((m, 6, 6))
     q = q_mps2 * q_mps2
     qa = q * dt_s**3 / 3.0
     qb = q * dt_s**2 / 2.0
@@ -95,10 +97,26 @@ def predict_kernel(
                 v = 0.5 * (po[i, r, s] + po[i, s, r])
                 po[i, r, s] = v
                 po[i, s, r] = v
+
+
+@njit(
+    "Tuple((float64[:, ::1], float64[:, :, ::1]))(float64[:, :], float64[:, :, :], float64, "
+    "float64)",
+    cache=True,
+    nogil=True,
+)
+def predict_kernel(
+    x: NDArray[np.float64], P: NDArray[np.float64], dt_s: float, q_mps2: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover - compiled
+    """NCV prediction ``x' = F x``, ``P' = F P F^T + Q`` of (m, 6) states, (m, 6, 6) covs."""
+    m = x.shape[0]
+    xo = np.empty((m, 6))
+    po = np.empty((m, 6, 6))
+    _predict_into(x, P, dt_s, q_mps2, xo, po)
     return xo, po
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _polar(
     x: NDArray[np.float64],
     i: int,
@@ -143,50 +161,63 @@ def _wrap(a: float) -> float:  # pragma: no cover - compiled
     return (a + math.pi) % _TWO_PI - math.pi
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _hpht(
     hp: NDArray[np.float64], P: NDArray[np.float64], i: int, out: NDArray[np.float64]
 ) -> None:  # pragma: no cover - compiled
-    """``out = Hp P[i, :3, :3] Hp^T`` (3, 3)."""
-    t = np.empty((3, 3))
+    """``out = Hp P[i, :3, :3] Hp^T`` (3, 3) (``T = Hp P``, then ``T Hp^T``)."""
     for r in range(3):
+        h0, h1, h2 = hp[r, 0], hp[r, 1], hp[r, 2]
+        t0 = h0 * P[i, 0, 0] + h1 * P[i, 1, 0] + h2 * P[i, 2, 0]
+        t1 = h0 * P[i, 0, 1] + h1 * P[i, 1, 1] + h2 * P[i, 2, 1]
+        t2 = h0 * P[i, 0, 2] + h1 * P[i, 1, 2] + h2 * P[i, 2, 2]
         for c in range(3):
-            t[r, c] = hp[r, 0] * P[i, 0, c] + hp[r, 1] * P[i, 1, c] + hp[r, 2] * P[i, 2, c]
-    for r in range(3):
-        for c in range(3):
-            out[r, c] = t[r, 0] * hp[c, 0] + t[r, 1] * hp[c, 1] + t[r, 2] * hp[c, 2]
+            out[r, c] = t0 * hp[c, 0] + t1 * hp[c, 1] + t2 * hp[c, 2]
 
 
-@njit(
-    "Tuple((float64[:, ::1], float64[:, ::1]))(float64[:, :], float64[:, :, :], float64[:, :], "
-    "float64[:, :, :], float64[:, :], float64)",
-    cache=True,
-    nogil=True,
-)
-def gate_kernel(
+@njit(cache=True, nogil=True, inline="always")
+def _range_row(
+    x: NDArray[np.float64], i: int, sp: NDArray[np.float64], j: int, P: NDArray[np.float64]
+) -> tuple[float, float]:  # pragma: no cover - compiled
+    """Range of ``x[i]`` from ``sp[j]`` and ``(Hp P[i, :3, :3] Hp^T)[0, 0]``, as :func:`_polar`
+    and :func:`_hpht` compute them (the same operations in the same order: the same bits)."""
+    dx = x[i, 0] - sp[j, 0]
+    dy = x[i, 1] - sp[j, 1]
+    dz = x[i, 2] - sp[j, 2]
+    g2 = max(dx * dx + dy * dy, _MIN_GROUND_M * _MIN_GROUND_M)
+    r2 = g2 + dz * dz
+    r = math.sqrt(r2)
+    h0 = dx / r
+    h1 = dy / r
+    h2 = dz / r
+    t0 = h0 * P[i, 0, 0] + h1 * P[i, 1, 0] + h2 * P[i, 2, 0]
+    t1 = h0 * P[i, 0, 1] + h1 * P[i, 1, 1] + h2 * P[i, 2, 1]
+    t2 = h0 * P[i, 0, 2] + h1 * P[i, 1, 2] + h2 * P[i, 2, 2]
+    return r, t0 * h0 + t1 * h1 + t2 * h2
+
+
+@njit(cache=True, nogil=True)
+def _gate_into(
     x: NDArray[np.float64],
     P: NDArray[np.float64],
     z: NDArray[np.float64],
     R: NDArray[np.float64],
     sensor_pos_m: NDArray[np.float64],
     gate_d2: float,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover - compiled
-    """Squared Mahalanobis distance and ``ln det S`` (m, n) of every pair, exact where in gate.
-
-    ``h(x_i)`` and ``H P H^T`` are recomputed only when the sensor position changes from one
-    detection to the next, so a one-sensor scan costs one polar conversion per track. A pair
-    whose range or azimuth innovation alone puts it outside the gate (``nu_k^2 > gate_d2 S_kk``;
-    ``nu_k^2 / S_kk`` is a lower bound of ``d2`` for a positive definite ``S``) gets ``d2 = inf``
-    and ``ln det S = 0`` without the full quadratic form; a singular ``S`` gives ``inf`` for both.
-    """
-    m = x.shape[0]
-    n = z.shape[0]
-    d2 = np.empty((m, n))
-    log_det = np.zeros((m, n))
+    d2: NDArray[np.float64],
+    log_det: NDArray[np.float64],
+) -> None:  # pragma: no cover - compiled
+    """:func:`gate_kernel` of the first ``d2.shape[0]`` tracks into ``d2`` and ``log_det``
+    (zero on entry), which have a row per track and a column per detection."""
+    m, n = d2.shape
     zhat = np.empty(3)
     hp = np.empty((3, 3))
     hpht = np.empty((3, 3))
     for i in range(m):
+        j0 = 0
+        r0 = 0.0
+        h00 = 0.0
+        full = False
         for j in range(n):
             if (
                 j == 0
@@ -194,13 +225,18 @@ def gate_kernel(
                 or sensor_pos_m[j, 1] != sensor_pos_m[j - 1, 1]
                 or sensor_pos_m[j, 2] != sensor_pos_m[j - 1, 2]
             ):
-                _polar(x, i, sensor_pos_m, j, zhat, hp)
-                _hpht(hp, P, i, hpht)
-            s00 = hpht[0, 0] + R[j, 0, 0]
-            a = z[j, 0] - zhat[0]
+                j0 = j
+                r0, h00 = _range_row(x, i, sensor_pos_m, j, P)
+                full = False
+            s00 = h00 + R[j, 0, 0]
+            a = z[j, 0] - r0
             if a * a > gate_d2 * s00:
                 d2[i, j] = np.inf
                 continue
+            if not full:
+                _polar(x, i, sensor_pos_m, j0, zhat, hp)
+                _hpht(hp, P, i, hpht)
+                full = True
             s11 = hpht[1, 1] + R[j, 1, 1]
             b = _wrap(z[j, 1] - zhat[1])
             if b * b > gate_d2 * s11:
@@ -230,7 +266,83 @@ def gate_kernel(
             else:
                 d2[i, j] = np.inf
                 log_det[i, j] = np.inf
+
+
+@njit(
+    "Tuple((float64[:, ::1], float64[:, ::1]))(float64[:, :], float64[:, :, :], float64[:, :], "
+    "float64[:, :, :], float64[:, :], float64)",
+    cache=True,
+    nogil=True,
+)
+def gate_kernel(
+    x: NDArray[np.float64],
+    P: NDArray[np.float64],
+    z: NDArray[np.float64],
+    R: NDArray[np.float64],
+    sensor_pos_m: NDArray[np.float64],
+    gate_d2: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover - compiled
+    """Squared Mahalanobis distance and ``ln det S`` (m, n) of every pair, exact where in gate.
+
+    ``h(x_i)`` and ``H P H^T`` are recomputed only when the sensor position changes from one
+    detection to the next, so a one-sensor scan costs one polar conversion per track. A pair
+    whose range or azimuth innovation alone puts it outside the gate (``nu_k^2 > gate_d2 S_kk``;
+    ``nu_k^2 / S_kk`` is a lower bound of ``d2`` for a positive definite ``S``) gets ``d2 = inf``
+    and ``ln det S = 0`` without the full quadratic form; a singular ``S`` gives ``inf`` for both.
+    The range test needs only the range and the range row of ``H``, so the angles (two
+    ``atan2``) and the rest of ``H P H^T`` are computed only for a track with a detection
+    inside it.
+    """
+    m = x.shape[0]
+    n = z.shape[0]
+    d2 = np.empty((m, n))
+    log_det = np.zeros((m, n))
+    _gate_into(x, P, z, R, sensor_pos_m, gate_d2, d2, log_det)
     return d2, log_det
+
+
+@njit(cache=True, nogil=True)
+def _gated_cost(
+    d2: NDArray[np.float64],
+    log_det_s: NDArray[np.float64],
+    gate_d2: float,
+    out_of_gate_cost: float,
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:  # pragma: no cover
+    """:func:`gated_cost_kernel` (compiled for the caller's array layouts)."""
+    m, n = d2.shape
+    row_in = np.zeros(m, np.bool_)
+    col_in = np.zeros(n, np.bool_)
+    n_rows = 0
+    for i in range(m):
+        for j in range(n):
+            if d2[i, j] <= gate_d2:
+                row_in[i] = True
+                col_in[j] = True
+        n_rows += row_in[i]
+    n_cols = 0
+    for j in range(n):
+        n_cols += col_in[j]
+    rows = np.empty(n_rows, np.int64)
+    cols = np.empty(n_cols, np.int64)
+    a = 0
+    for i in range(m):
+        if row_in[i]:
+            rows[a] = i
+            a += 1
+    b = 0
+    for j in range(n):
+        if col_in[j]:
+            cols[b] = j
+            b += 1
+    cost = np.empty((n_rows, n_cols))
+    for a in range(n_rows):
+        for b in range(n_cols):
+            v = d2[rows[a], cols[b]]
+            if v <= gate_d2:
+                cost[a, b] = v + log_det_s[rows[a], cols[b]]
+            else:
+                cost[a, b] = out_of_gate_cost
+    return cost, rows, cols
 
 
 @njit(
@@ -251,34 +363,11 @@ def gated_cost_kernel(
     [:, cols]`` with entries whose ``d2`` exceeds ``gate_d2`` (or is NaN) set to
     ``out_of_gate_cost``.
     """
-    m, n = d2.shape
-    row_in = np.zeros(m, np.bool_)
-    col_in = np.zeros(n, np.bool_)
-    for i in range(m):
-        for j in range(n):
-            if d2[i, j] <= gate_d2:
-                row_in[i] = True
-                col_in[j] = True
-    rows = np.flatnonzero(row_in)
-    cols = np.flatnonzero(col_in)
-    cost = np.empty((rows.shape[0], cols.shape[0]))
-    for a in range(rows.shape[0]):
-        for b in range(cols.shape[0]):
-            v = d2[rows[a], cols[b]]
-            if v <= gate_d2:
-                cost[a, b] = v + log_det_s[rows[a], cols[b]]
-            else:
-                cost[a, b] = out_of_gate_cost
-    return cost, rows, cols
+    return _gated_cost(d2, log_det_s, gate_d2, out_of_gate_cost)
 
 
-@njit(
-    "Tuple((float64[:, ::1], float64[:, :, ::1]))(float64[:, :], float64[:, :, :], "
-    "float64[:, :], float64[:, :, :], float64[:, :], int64[:], int64[:])",
-    cache=True,
-    nogil=True,
-)
-def update_kernel(
+@njit(cache=True, nogil=True)
+def _update_inplace(
     x: NDArray[np.float64],
     P: NDArray[np.float64],
     z: NDArray[np.float64],
@@ -286,17 +375,8 @@ def update_kernel(
     sensor_pos_m: NDArray[np.float64],
     track_idx: NDArray[np.int64],
     det_idx: NDArray[np.int64],
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover - compiled
-    """EKF update of tracks ``track_idx`` with detections ``det_idx`` (see ``kalman.update``).
-
-    Returns copies of ``x`` (m, 6) and ``P`` (m, 6, 6) in which row ``track_idx[k]`` is updated
-    with detection ``det_idx[k]`` (Joseph form, symmetric); the other rows are unchanged.
-    ``track_idx`` must not repeat (one measurement per track).
-    """
-    xo = np.empty((x.shape[0], 6))
-    xo[:] = x
-    po = np.empty((P.shape[0], 6, 6))
-    po[:] = P
+) -> None:  # pragma: no cover - compiled
+    """:func:`update_kernel` in place: each updated row is read in full before it is written."""
     zhat = np.empty(3)
     hp = np.empty((3, 3))
     s = np.empty((3, 3))
@@ -344,7 +424,7 @@ def update_kernel(
         nu[1] = _wrap(z[jd, 1] - zhat[1])
         nu[2] = z[jd, 2] - zhat[2]
         for r in range(6):
-            xo[i, r] = x[i, r] + k[r, 0] * nu[0] + k[r, 1] * nu[1] + k[r, 2] * nu[2]
+            x[i, r] = x[i, r] + k[r, 0] * nu[0] + k[r, 1] * nu[1] + k[r, 2] * nu[2]
         # Joseph form: A = I - K H, P' = A P A^T + K R K^T.
         for r in range(6):
             for c in range(6):
@@ -368,32 +448,63 @@ def update_kernel(
                 acc2 = 0.0
                 for t in range(3):
                     acc2 += kr[r, t] * k[c, t]
-                po[i, r, c] = acc + acc2
+                P[i, r, c] = acc + acc2
         # Symmetric by construction from the upper triangle (r <= c) computed above; the lower
         # triangle of A P A^T + K R K^T equals it up to rounding.
         for r in range(6):
             for c in range(r + 1, 6):
-                po[i, c, r] = po[i, r, c]
-    return xo, po
+                P[i, c, r] = P[i, r, c]
 
 
 @njit(
-    "float64[:, ::1](float64[:, :], float64[:, :, :], float64[:], float64[:])",
+    "Tuple((float64[:, ::1], float64[:, :, ::1]))(float64[:, :], float64[:, :, :], "
+    "float64[:, :], float64[:, :, :], float64[:, :], int64[:], int64[:])",
     cache=True,
     nogil=True,
 )
-def classify_kernel(
+def update_kernel(
     x: NDArray[np.float64],
     P: NDArray[np.float64],
+    z: NDArray[np.float64],
+    R: NDArray[np.float64],
+    sensor_pos_m: NDArray[np.float64],
+    track_idx: NDArray[np.int64],
+    det_idx: NDArray[np.int64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover - compiled
+    """EKF update of tracks ``track_idx`` with detections ``det_idx`` (see ``kalman.update``).
+
+    Returns copies of ``x`` (m, 6) and ``P`` (m, 6, 6) in which row ``track_idx[k]`` is updated
+    with detection ``det_idx[k]`` (Joseph form, symmetric); the other rows are unchanged.
+    ``track_idx`` must not repeat (one measurement per track).
+    """
+    xo = np.empty((x.shape[0], 6))
+    xo[:] = x
+    po = np.empty((P.shape[0], 6, 6))
+    po[:] = P
+    _update_inplace(xo, po, z, R, sensor_pos_m, track_idx, det_idx)
+    return xo, po
+
+
+@njit(cache=True, nogil=True)
+def _classify_into(
+    x: NDArray[np.float64],
+    P: NDArray[np.float64],
+    m: int,
     class_speed_mps: NDArray[np.float64],
     class_speed_sigma_mps: NDArray[np.float64],
-) -> NDArray[np.float64]:  # pragma: no cover - compiled
-    """Speed-classifier probabilities (m, C) (see ``gnn.classify_by_speed``)."""
-    m = x.shape[0]
+    hits: NDArray[np.int32],
+    min_hits: int,
+    out: NDArray[np.float64],
+) -> None:  # pragma: no cover - compiled
+    """:func:`classify_kernel` of the first ``m`` tracks into ``out``; with ``min_hits > 0``
+    a track with fewer ``hits`` gets the uniform belief instead (and is not classified)."""
     nc = class_speed_mps.shape[0]
-    out = np.empty((m, nc))
     logl = np.empty(nc)
     for i in range(m):
+        if min_hits > 0 and hits[i] < min_hits:
+            for c in range(nc):
+                out[i, c] = 1.0 / nc
+            continue
         vx, vy, vz = x[i, 3], x[i, 4], x[i, 5]
         s = math.sqrt(vx * vx + vy * vy + vz * vz)
         if s > 1e-9:
@@ -417,7 +528,72 @@ def classify_kernel(
             tot += logl[c]
         for c in range(nc):
             out[i, c] = logl[c] / tot
+
+
+@njit(
+    "float64[:, ::1](float64[:, :], float64[:, :, :], float64[:], float64[:])",
+    cache=True,
+    nogil=True,
+)
+def classify_kernel(
+    x: NDArray[np.float64],
+    P: NDArray[np.float64],
+    class_speed_mps: NDArray[np.float64],
+    class_speed_sigma_mps: NDArray[np.float64],
+) -> NDArray[np.float64]:  # pragma: no cover - compiled
+    """Speed-classifier probabilities (m, C) (see ``gnn.classify_by_speed``)."""
+    m = x.shape[0]
+    out = np.empty((m, class_speed_mps.shape[0]))
+    _classify_into(x, P, m, class_speed_mps, class_speed_sigma_mps, np.zeros(0, np.int32), 0, out)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _initiate_into(
+    z: NDArray[np.float64],
+    R: NDArray[np.float64],
+    sensor_pos_m: NDArray[np.float64],
+    det_idx: NDArray[np.int64],
+    speed_sigma_mps: float,
+    xo: NDArray[np.float64],
+    po: NDArray[np.float64],
+    row0: int,
+) -> None:  # pragma: no cover - compiled
+    """:func:`initiate_kernel` into rows ``row0 ..`` of ``xo`` and ``po`` (all their entries)."""
+    n = det_idx.shape[0]
+    for i in range(n):
+        for a in range(6):
+            xo[row0 + i, a] = 0.0
+            for b in range(6):
+                po[row0 + i, a, b] = 0.0
+    j = np.empty((3, 3))
+    jr = np.empty((3, 3))
+    v = speed_sigma_mps * speed_sigma_mps
+    for i in range(n):
+        d = det_idx[i]
+        r, az, el = z[d, 0], z[d, 1], z[d, 2]
+        sa, ca, se, ce = math.sin(az), math.cos(az), math.sin(el), math.cos(el)
+        xo[row0 + i, 0] = r * ce * sa + sensor_pos_m[d, 0]
+        xo[row0 + i, 1] = r * ce * ca + sensor_pos_m[d, 1]
+        xo[row0 + i, 2] = r * se + sensor_pos_m[d, 2]
+        j[0, 0] = ce * sa
+        j[1, 0] = ce * ca
+        j[2, 0] = se
+        j[0, 1] = r * ce * ca
+        j[1, 1] = -r * ce * sa
+        j[2, 1] = 0.0
+        j[0, 2] = -r * se * sa
+        j[1, 2] = -r * se * ca
+        j[2, 2] = r * ce
+        for a in range(3):
+            for b in range(3):
+                jr[a, b] = j[a, 0] * R[d, 0, b] + j[a, 1] * R[d, 1, b] + j[a, 2] * R[d, 2, b]
+        for a in range(3):
+            for b in range(a, 3):
+                val = jr[a, 0] * j[b, 0] + jr[a, 1] * j[b, 1] + jr[a, 2] * j[b, 2]
+                po[row0 + i, a, b] = val
+                po[row0 + i, b, a] = val
+            po[row0 + i, a + 3, a + 3] = v
 
 
 @njit(
@@ -435,36 +611,9 @@ def initiate_kernel(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover - compiled
     """One-point initiation from detections ``det_idx`` (k,) (see ``kalman.initiate``)."""
     n = det_idx.shape[0]
-    xo = np.zeros((n, 6))
-    po = np.zeros((n, 6, 6))
-    j = np.empty((3, 3))
-    jr = np.empty((3, 3))
-    v = speed_sigma_mps * speed_sigma_mps
-    for i in range(n):
-        d = det_idx[i]
-        r, az, el = z[d, 0], z[d, 1], z[d, 2]
-        sa, ca, se, ce = math.sin(az), math.cos(az), math.sin(el), math.cos(el)
-        xo[i, 0] = r * ce * sa + sensor_pos_m[d, 0]
-        xo[i, 1] = r * ce * ca + sensor_pos_m[d, 1]
-        xo[i, 2] = r * se + sensor_pos_m[d, 2]
-        j[0, 0] = ce * sa
-        j[1, 0] = ce * ca
-        j[2, 0] = se
-        j[0, 1] = r * ce * ca
-        j[1, 1] = -r * ce * sa
-        j[2, 1] = 0.0
-        j[0, 2] = -r * se * sa
-        j[1, 2] = -r * se * ca
-        j[2, 2] = r * ce
-        for a in range(3):
-            for b in range(3):
-                jr[a, b] = j[a, 0] * R[d, 0, b] + j[a, 1] * R[d, 1, b] + j[a, 2] * R[d, 2, b]
-        for a in range(3):
-            for b in range(a, 3):
-                val = jr[a, 0] * j[b, 0] + jr[a, 1] * j[b, 1] + jr[a, 2] * j[b, 2]
-                po[i, a, b] = val
-                po[i, b, a] = val
-            po[i, a + 3, a + 3] = v
+    xo = np.empty((n, 6))
+    po = np.empty((n, 6, 6))
+    _initiate_into(z, R, sensor_pos_m, det_idx, speed_sigma_mps, xo, po, 0)
     return xo, po
 
 
@@ -549,6 +698,35 @@ def jpda_exact_kernel(
     return beta, beta0, n_events
 
 
+@njit(cache=True, nogil=True)
+def _manage_row(
+    st: int,
+    h: int,
+    born: float,
+    last: float,
+    trace: float,
+    t_s: float,
+    confirm_hits: int,
+    confirm_window_s: float,
+    delete_after_s: float,
+    tentative_delete_after_s: float,
+    max_position_var_m2: float,
+) -> tuple[bool, bool]:  # pragma: no cover - compiled
+    """``(confirm, delete)`` of one track at ``t_s`` by the rules of
+    :func:`shorad.tracking.gnn.track_management` (status ``st``, ``h`` hits, born and last
+    updated at ``born``/``last``, position covariance trace ``trace``)."""
+    tentative = st == _TENTATIVE
+    in_window = (t_s - born) <= confirm_window_s + _EPS_T_S
+    c = tentative and in_window and h >= confirm_hits
+    stale_after = tentative_delete_after_s if tentative else delete_after_s
+    d = (
+        (t_s - last) > stale_after + _EPS_T_S
+        or trace > max_position_var_m2
+        or (tentative and not c and not in_window)
+    )
+    return c and not d, d
+
+
 @njit(
     "Tuple((int64[::1], float64[:, ::1], float64[:, :, ::1], int8[::1], float64[:, ::1], "
     "int32[::1], float64[::1], float64[::1], float64[::1], int64[::1], int64[::1]))("
@@ -618,16 +796,20 @@ def append_manage_kernel(
             born = t_s
             last = t_s
             trace = P_new[k, 0, 0] + P_new[k, 1, 1] + P_new[k, 2, 2]
-        tentative = st == _TENTATIVE
-        in_window = (t_s - born) <= confirm_window_s + _EPS_T_S
-        c = tentative and in_window and h >= confirm_hits
-        stale_after = tentative_delete_after_s if tentative else delete_after_s
-        d = (
-            (t_s - last) > stale_after + _EPS_T_S
-            or trace > max_position_var_m2
-            or (tentative and not c and not in_window)
+        c, d = _manage_row(
+            st,
+            h,
+            born,
+            last,
+            trace,
+            t_s,
+            confirm_hits,
+            confirm_window_s,
+            delete_after_s,
+            tentative_delete_after_s,
+            max_position_var_m2,
         )
-        confirm[i] = c and not d
+        confirm[i] = c
         delete[i] = d
         n_conf += confirm[i]
         n_del += d
