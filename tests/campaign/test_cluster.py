@@ -173,8 +173,13 @@ def test_worker_killed_mid_campaign(
 
     store = tmp_path / "s.duckdb"
     with dask_client(cluster.address) as client:
+        # two runs per Dask task: a chunk lost with its worker runs again whole
         out = run_campaign(
-            small_plan, store, backend=DaskBackend(client), on_row=on_row, batch_rows=1
+            small_plan,
+            store,
+            backend=DaskBackend(client, runs_per_task=2),
+            on_row=on_row,
+            batch_rows=1,
         )
     assert killed, "the campaign finished before the worker could be killed"
     assert out.ok == small_plan.n_runs

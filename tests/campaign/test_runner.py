@@ -178,3 +178,22 @@ def test_cli_campaign_rejects_bad_sweep_before_running(tmp_path: Path) -> None:
     )
     assert res.exit_code == 2
     assert "raid[0].count=zero" in res.output
+
+
+def test_chunks_group_runs_of_a_point_in_order() -> None:
+    from shorad.campaign.runner import chunk_tasks
+    from shorad.campaign.task import RunTask
+
+    tasks = [RunTask("c", p, r, 100 + r, "{}") for r in range(5) for p in (0, 1, 2)]
+    for size in (1, 2, 3, 5, 8):
+        chunks = chunk_tasks(tasks, size)
+        flat = [t for c in chunks for t in c]
+        assert sorted(flat, key=lambda t: (t.point_id, t.replicate)) == sorted(
+            tasks, key=lambda t: (t.point_id, t.replicate)
+        )  # every run exactly once
+        assert all(len({t.point_id for t in c}) == 1 for c in chunks)  # one spec per task
+        assert all(1 <= len(c) <= size for c in chunks)
+        for c in chunks:  # replicates in order within a chunk
+            assert [t.replicate for t in c] == sorted(t.replicate for t in c)
+    assert len(chunk_tasks(tasks, 5)) == 3
+    assert len(chunk_tasks(tasks, 2)) == 9  # 2 full chunks + 1 leftover per point

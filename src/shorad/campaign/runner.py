@@ -38,7 +38,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from shorad._version import __version__
 from shorad.campaign.store import ResultStore
 from shorad.campaign.sweep import Point, Sweep, parse_sweep, resolve_points
-from shorad.campaign.task import RunTask, failed_row, provide_spec, run_seed, run_task
+from shorad.campaign.task import (
+    RunTask,
+    failed_row,
+    provide_spec,
+    run_seed,
+    run_task,
+    run_tasks,
+)
 from shorad.errors import ConfigError
 from shorad.sim.spec import ScenarioSpec
 
@@ -184,6 +191,26 @@ class SyncBackend:
             yield row
 
 
+def chunk_tasks(tasks: Sequence[RunTask], size: int) -> list[tuple[RunTask, ...]]:
+    """Group runs of the same sweep point into chunks of at most ``size``, in task order.
+
+    A chunk is emitted when it fills (the order of the tasks is kept within and, as far as
+    the grouping allows, between chunks); the partly filled chunks follow at the end.
+    """
+    if size <= 1:
+        return [(t,) for t in tasks]
+    open_: dict[int, list[RunTask]] = {}
+    out: list[tuple[RunTask, ...]] = []
+    for t in tasks:
+        c = open_.setdefault(t.point_id, [])
+        c.append(t)
+        if len(c) == size:
+            out.append(tuple(c))
+            del open_[t.point_id]
+    out.extend(tuple(c) for c in open_.values())
+    return out
+
+
 class DaskBackend:
     """Tasks on a ``distributed`` cluster.
 
@@ -194,11 +221,23 @@ class DaskBackend:
     window : int, optional
         Tasks in flight at most (default: 4 per worker thread, at least 16), so the scheduler
         holds a bounded graph however large the campaign.
+    runs_per_task : int, optional
+        Runs of one sweep point per Dask task. Default: enough that the window holds about a
+        quarter of the campaign, at most 8 (a demo run takes ~0.1 s with the compiled engine,
+        so one run per task would spend a noticeable share of the client's and the
+        scheduler's CPU on task bookkeeping); small campaigns keep one run per task. A task
+        lost with its worker is run again whole; a run never fails its chunk (a failed run is
+        a row).
     """
 
-    def __init__(self, client: Client, window: int | None = None) -> None:
+    def __init__(
+        self, client: Client, window: int | None = None, runs_per_task: int | None = None
+    ) -> None:
+        if runs_per_task is not None and runs_per_task < 1:
+            raise ConfigError(f"must be >= 1, got {runs_per_task!r}", field="runs_per_task")
         self.client = client
         self.window = window
+        self.runs_per_task = runs_per_task
 
     def map(
         self, specs: Mapping[int, ScenarioSpec], tasks: Sequence[RunTask]
@@ -210,14 +249,16 @@ class DaskBackend:
         token = uuid.uuid4().hex[:8]
         spec_futs: dict[int, Any] = {}
         window = self.window or max(16, 4 * sum(client.nthreads().values()))
-        pending: dict[str, tuple[Any, RunTask]] = {}
-        it = iter(tasks)
+        size = self.runs_per_task or max(1, min(8, len(tasks) // (4 * window)))
+        pending: dict[str, tuple[Any, tuple[RunTask, ...]]] = {}
+        it = iter(chunk_tasks(tasks, size))
         ac = as_completed()
 
         def submit_next() -> None:
-            t = next(it, None)
-            if t is None:
+            chunk = next(it, None)
+            if chunk is None:
                 return
+            t = chunk[0]
             if t.point_id not in spec_futs:
                 # a task, not scatter(): a lost copy is recomputed, scattered data is not
                 spec_futs[t.point_id] = client.submit(
@@ -226,25 +267,26 @@ class DaskBackend:
                     key=f"shorad-spec-{t.campaign_id}-p{t.point_id}-{token}",
                     pure=False,
                 )
-            key = f"shorad-run-{t.campaign_id}-p{t.point_id}-r{t.replicate}-{token}"
-            fut = client.submit(run_task, spec_futs[t.point_id], t, key=key, pure=False)
-            pending[str(fut.key)] = (fut, t)
+            first, last = chunk[0].replicate, chunk[-1].replicate
+            runs = str(first) if first == last else f"{first}-{last}"  # chunks are disjoint
+            key = f"shorad-run-{t.campaign_id}-p{t.point_id}-r{runs}-{token}"
+            fut = client.submit(run_tasks, spec_futs[t.point_id], chunk, key=key, pure=False)
+            pending[str(fut.key)] = (fut, chunk)
             ac.add(fut)
 
         try:
             for _ in range(window):
                 submit_next()
             for fut in ac:
-                _, t = pending.pop(str(fut.key))
+                _, chunk = pending.pop(str(fut.key))
                 try:
-                    row: dict[str, Any] = fut.result()
+                    rows: list[dict[str, Any]] = fut.result()
                 except Exception as exc:  # worker lost, task killed workers, data lost
-                    row = failed_row(
-                        t, specs[t.point_id].scenario_hash, f"{type(exc).__name__}: {exc}"
-                    )
+                    h = specs[chunk[0].point_id].scenario_hash
+                    rows = [failed_row(t, h, f"{type(exc).__name__}: {exc}") for t in chunk]
                 fut.release()
                 submit_next()
-                yield row
+                yield from rows
         finally:
             if pending:
                 client.cancel([f for f, _ in pending.values()])

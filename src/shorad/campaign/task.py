@@ -12,6 +12,7 @@ import os
 import socket
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ __all__ = [
     "provide_spec",
     "run_seed",
     "run_task",
+    "run_tasks",
     "warm_up",
 ]
 
@@ -181,6 +183,11 @@ def run_task(spec: ScenarioSpec, task: RunTask) -> dict[str, Any]:
         finished_at=time.time(),
     )
     return row
+
+
+def run_tasks(spec: ScenarioSpec, tasks: Sequence[RunTask]) -> list[dict[str, Any]]:
+    """:func:`run_task` for several runs of one sweep point (one Dask task), in order."""
+    return [run_task(spec, t) for t in tasks]
 
 
 def warm_up() -> int:
