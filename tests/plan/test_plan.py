@@ -240,11 +240,100 @@ def test_tabu_escapes_the_swap_local_optimum() -> None:
     assert solve_fast(problem, 2, lp_bound=False).objective == pytest.approx(6.0)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(3, 9),
+    st.integers(1, 14),
+    st.integers(0, 2**31 - 1),
+    st.sampled_from([0.0, 0.5]),
+    st.integers(0, 30),
+    st.integers(0, 6),
+)
+def test_tabu_search_kernel_matches_numpy_reference(
+    n: int, m: int, seed: int, beta: float, iters: int, tenure: int
+) -> None:
+    from shorad.plan._kernels import tabu_search, tabu_search_reference
+
+    rng = np.random.default_rng(seed)
+    a = (rng.random((n, m)) < rng.uniform(0.1, 0.6)).astype(np.float64)
+    w = rng.integers(0, 9, m).astype(np.float64)  # exact sums: both make the same moves
+    start = rng.permutation(n)[: int(rng.integers(1, n))].astype(np.int64)
+    csr = sp.csr_array(a)
+    csc = sp.csr_array(a.T)
+    got, got_v = tabu_search(
+        csr.indptr.astype(np.int64),
+        csr.indices.astype(np.int64),
+        csc.indptr.astype(np.int64),
+        csc.indices.astype(np.int64),
+        w,
+        beta,
+        start,
+        iters,
+        tenure,
+    )
+    ref, ref_v = tabu_search_reference(a, w, beta, start, iters, tenure)
+    assert got.tolist() == ref.tolist()
+    assert got_v == ref_v
+    problem = CoverProblem(sp.csr_array(a > 0), w, beta)
+    np.testing.assert_allclose(got_v, covered_weight(problem, got.tolist()), rtol=1e-12)
+    assert got_v >= covered_weight(problem, start.tolist()) - 1e-9  # never worse than start
+    assert len(set(got.tolist())) == len(got) == len(start)
+
+
 @settings(max_examples=30, deadline=None)
-@given(st.integers(3, 9), st.integers(2, 14), st.integers(0, 2**31 - 1), st.integers(1, 3))
-def test_region_branch_and_bound_equals_brute_force(n: int, m: int, seed: int, p: int) -> None:
-    from shorad.plan.regions import region_branch_and_bound
+@given(st.integers(3, 8), st.integers(2, 12), st.integers(0, 2**31 - 1), st.integers(1, 3))
+def test_lagrangian_bound_is_valid_and_tight_at_the_lp_duals(
+    n: int, m: int, seed: int, p: int
+) -> None:
+    from shorad.plan.regions import SiteTree, _lp_solve, _minimise, _multipliers, lagrangian_bound
     from shorad.plan.solve import _relaxation
+
+    rng = np.random.default_rng(seed)
+    p = min(p, n - 1)
+    a = sp.csr_array(rng.random((n, m)) < 0.4)
+    w = rng.integers(1, 10, m).astype(np.float64)
+    beta = float(rng.choice([0.0, 0.5]))
+    problem = CoverProblem(a, w, beta)
+    af = sp.csr_array(a, dtype=np.float64)
+    tree = SiteTree(a, w)
+    left, right = tree.children(0)
+    nl = tree.size(left)
+    k = int(rng.integers(max(0, p - tree.size(right)), min(p, nl) + 1))
+    members = tree.members
+    for node in (((0, p),), ((left, k), (right, p - k))):
+        # best layout with the node's counts, by brute force
+        best = max(
+            covered_weight(problem, list(c))
+            for c in itertools.combinations(range(n), p)
+            if all(np.isin(members[r], c).sum() == cnt for r, cnt in node)
+        )
+        for u in (rng.uniform(0, 12, m), np.zeros(m), w.copy()):
+            cu, const = _multipliers(u, af, w, beta)
+            assert lagrangian_bound(cu, const, tree, node) >= best - 1e-9
+        h = _relaxation(problem, p)
+        h.setOptionValue("presolve", "off")
+        _minimise(h)
+        got = _lp_solve(h, n, m, tree, node, {}, [], None, np.inf)
+        assert got is not None
+        lp, _, _, duals = got
+        assert lp >= best - 1e-6
+        cu, const = _multipliers(duals, af, w, beta)
+        np.testing.assert_allclose(lagrangian_bound(cu, const, tree, node), lp, rtol=1e-6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(3, 9),
+    st.integers(2, 14),
+    st.integers(0, 2**31 - 1),
+    st.integers(1, 3),
+    st.booleans(),
+)
+def test_region_branch_and_bound_equals_brute_force(
+    n: int, m: int, seed: int, p: int, search: bool
+) -> None:
+    from shorad.plan.regions import region_branch_and_bound
+    from shorad.plan.solve import _node_search, _relaxation
 
     rng = np.random.default_rng(seed)
     p = min(p, n - 1)
@@ -260,6 +349,7 @@ def test_region_branch_and_bound_equals_brute_force(n: int, m: int, seed: int, p
         np.arange(p, dtype=np.int64),
         lambda s: covered_weight(problem, s.tolist()),
         time_limit_s=30.0,
+        improve=_node_search(problem) if search else None,
     )
     best = _brute(problem, p)
     assert res.finished

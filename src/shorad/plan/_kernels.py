@@ -4,6 +4,8 @@
 kernel                        numpy reference
 ============================  =======================================================
 :func:`greedy_tabu`           :func:`greedy_tabu_reference` (same moves, same result)
+:func:`tabu_search`           :func:`tabu_search_reference` (step 2 alone, from a
+                              given layout: the exact method's node local search)
 ============================  =======================================================
 
 The problem is the weighted maximal covering of :class:`~shorad.plan.coverage.CoverProblem`:
@@ -39,7 +41,7 @@ from numpy.typing import NDArray
 
 from shorad._numba_cache import njit
 
-__all__ = ["greedy_tabu", "greedy_tabu_reference"]
+__all__ = ["greedy_tabu", "greedy_tabu_reference", "tabu_search", "tabu_search_reference"]
 
 
 @njit(cache=True, nogil=True)
@@ -128,17 +130,64 @@ def greedy_tabu(
             c[rind[q]] += 1
         val += best_g
         k += 1
-    best_val = val
-    best_set = chosen[:k].copy()
     if k == 0:
-        return best_set, best_val
-    tabu_until = np.zeros(n, np.int64)
+        return chosen[:0].copy(), val
+    return tabu_search(rptr, rind, cptr, cind, w, beta, chosen[:k].copy(), iters, tenure)
+
+
+@njit(cache=True, nogil=True)
+def tabu_search(
+    rptr: NDArray[np.int64],
+    rind: NDArray[np.int64],
+    cptr: NDArray[np.int64],
+    cind: NDArray[np.int64],
+    w: NDArray[np.float64],
+    beta: float,
+    start: NDArray[np.int64],
+    iters: int,
+    tenure: int,
+) -> tuple[NDArray[np.int64], float]:  # pragma: no cover - numba
+    """Tabu search (step 2 of the module docstring) from the layout ``start``.
+
+    Parameters
+    ----------
+    rptr, rind, cptr, cind, w, beta
+        As :func:`greedy_tabu`.
+    start : (k,) int64
+        Distinct sites, ``0 < k < n``; their order is the order of the positions ``k``
+        (ties between exchanges).
+    iters, tenure : int
+        Tabu iterations and tenure.
+
+    Returns
+    -------
+    sites : (k,) int64
+        Best set found (``start`` itself if nothing beats it), by position.
+    value : float
+        Its objective.
+    """
+    n = rptr.size - 1
+    m = cptr.size - 1
+    k = start.size
+    chosen = start.copy()
+    c = np.zeros(m, np.int64)
+    taken = np.zeros(n, np.bool_)
+    for kk in range(k):
+        taken[chosen[kk]] = True
+        for q in range(rptr[chosen[kk]], rptr[chosen[kk] + 1]):
+            c[rind[q]] += 1
+    val = 0.0
     g0 = np.zeros(n)  # gain of adding each site, kept up to date across moves
     for j in range(m):
+        if c[j] >= 1:
+            val += w[j] * (1.0 if c[j] == 1 else 1.0 + beta)
         g = 1.0 if c[j] == 0 else (beta if c[j] == 1 else 0.0)
         if g > 0.0:
             for t in range(cptr[j], cptr[j + 1]):
                 g0[cind[t]] += w[j] * g
+    best_val = val
+    best_set = chosen.copy()
+    tabu_until = np.zeros(n, np.int64)
     gr = np.zeros(n)
     for it in range(iters):
         move_i = -1
@@ -211,9 +260,33 @@ def greedy_tabu_reference(
         taken[i] = True
         c += a[i].astype(np.int64)
         val += float(gain[i])
-    best_val, best_set = val, list(chosen)
     if not chosen:
-        return np.array(best_set, np.int64), best_val
+        return np.array(chosen, np.int64), val
+    return tabu_search_reference(a, w, beta, np.array(chosen, np.int64), iters, tenure)
+
+
+def tabu_search_reference(
+    a: NDArray[np.float64],
+    w: NDArray[np.float64],
+    beta: float,
+    start: NDArray[np.int64],
+    iters: int,
+    tenure: int,
+) -> tuple[NDArray[np.int64], float]:
+    """Numpy reference of :func:`tabu_search` on a dense ``(n, m)`` 0/1 matrix ``a``."""
+    n = a.shape[0]
+
+    def marg(c: NDArray[np.int64]) -> NDArray[np.float64]:
+        return np.where(c == 0, 1.0, np.where(c == 1, beta, 0.0))
+
+    chosen = [int(s) for s in start]
+    taken = np.zeros(n, bool)
+    taken[chosen] = True
+    c = a[chosen].sum(axis=0).astype(np.int64)
+    val = 0.0
+    for j in np.flatnonzero(c):  # column order, as the kernel sums
+        val += float(w[j]) * (1.0 if c[j] == 1 else 1.0 + beta)
+    best_val, best_set = val, list(chosen)
     tabu_until = np.zeros(n, np.int64)
     for it in range(iters):
         g0 = a @ (w * marg(c))

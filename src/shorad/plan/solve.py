@@ -22,8 +22,11 @@
      proof that none exists, or a quarter of the time limit spent, moves on;
   7. otherwise the region-count branch and bound of :mod:`shorad.plan.regions` (LP
      relaxation plus "``k_R`` sites in region ``R``" rows, branching on the counts of a
-     recursive bisection of the sites), started from the heuristic's layout. Status
-     ``optimal`` when it closes every node, else ``time_limit`` with its valid bound.
+     recursive bisection of the sites), started from the heuristic's layout, with
+     ``NODE_ITERS`` tabu iterations (:func:`shorad.plan._kernels.tabu_search`) from every
+     new rounded node layout. Status ``optimal`` when it closes every node, else
+     ``time_limit`` with its valid bound; the layout returned is the best of the heuristic's
+     and the branch and bound's.
 
 * :func:`solve_fast`: greedy, then tabu search in the 1-swap neighbourhood (each iteration
   makes the best exchange of a chosen site for an unchosen one, even a losing one, with the
@@ -264,7 +267,30 @@ def _full_cover(a: sp.csr_array, p: int, time_limit_s: float) -> NDArray[np.int6
 # tabu iterations of the heuristic: fast method, and the warm start of the exact one
 FAST_ITERS = 100
 EXACT_ITERS = 600
+# tabu iterations from each new rounded node layout of the exact method's branch and bound
+NODE_ITERS = 60
 _TENURE = 7
+
+
+_KernelArrays = tuple[
+    NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]
+]
+
+
+def _kernel_arrays(problem: CoverProblem) -> _KernelArrays:
+    """CSR and CSC index arrays and weights of ``problem`` as the kernels take them."""
+    a = sp.csr_array(problem.a, dtype=np.float64)
+    a.eliminate_zeros()  # the kernels read the structure only
+    a.sort_indices()
+    at = sp.csr_array(a.T)
+    at.sort_indices()
+    return (
+        a.indptr.astype(np.int64),
+        a.indices.astype(np.int64),
+        at.indptr.astype(np.int64),
+        at.indices.astype(np.int64),
+        np.ascontiguousarray(problem.w, np.float64),
+    )
 
 
 def _heuristic(problem: CoverProblem, p: int, iters: int) -> NDArray[np.int64]:
@@ -274,23 +300,29 @@ def _heuristic(problem: CoverProblem, p: int, iters: int) -> NDArray[np.int64]:
     n = problem.n_sites
     if p >= n:
         return np.arange(n, dtype=np.int64)
-    a = sp.csr_array(problem.a, dtype=np.float64)
-    a.eliminate_zeros()  # the kernel reads the structure only
-    a.sort_indices()
-    at = sp.csr_array(a.T)
-    at.sort_indices()
+    rptr, rind, cptr, cind, w = _kernel_arrays(problem)
     sites, _ = greedy_tabu(
-        a.indptr.astype(np.int64),
-        a.indices.astype(np.int64),
-        at.indptr.astype(np.int64),
-        at.indices.astype(np.int64),
-        np.ascontiguousarray(problem.w, np.float64),
-        float(problem.beta),
-        int(p),
-        int(iters),
-        _TENURE,
+        rptr, rind, cptr, cind, w, float(problem.beta), int(p), int(iters), _TENURE
     )
     return np.sort(np.asarray(sites, np.int64))
+
+
+def _node_search(problem: CoverProblem) -> Any:
+    """``improve(sites) -> sites``: :data:`NODE_ITERS` tabu iterations from ``sites``
+    (:func:`shorad.plan._kernels.tabu_search`), the exact method's node local search."""
+    from shorad.plan._kernels import tabu_search
+
+    rptr, rind, cptr, cind, w = _kernel_arrays(problem)
+    beta = float(problem.beta)
+
+    def improve(sites: NDArray[np.int64]) -> NDArray[np.int64]:
+        start = np.ascontiguousarray(sites, np.int64)
+        if start.size == 0 or start.size >= problem.n_sites:
+            return start
+        found, _ = tabu_search(rptr, rind, cptr, cind, w, beta, start, NODE_ITERS, _TENURE)
+        return np.sort(np.asarray(found, np.int64))
+
+    return improve
 
 
 def _model(
@@ -454,6 +486,8 @@ def solve_exact(problem: CoverProblem, p: int, *, time_limit_s: float = 60.0) ->
         local,
         lambda s: covered_weight(rp, s.tolist()),
         time_limit_s=time_limit_s,
+        beta=float(rp.beta),
+        improve=_node_search(rp),
     )
     sites = red.sites[res.sites]
     if covered_weight(problem, heur.tolist()) > covered_weight(problem, sites.tolist()):
