@@ -606,18 +606,10 @@ LosKernelArgs = tuple[Any, ...]
 :func:`los_kernel_args`)."""
 
 
-def los_kernel_args(buildings: Buildings) -> LosKernelArgs:
-    """The city's accelerated index and a fresh per-origin table, packed for compiled callers.
-
-    :func:`shorad.geo._kernels.los_clear` takes this tuple and answers exactly what
-    :func:`line_of_sight` answers (the index and grouping change the speed, never the answer).
-    The origin table belongs to the caller (one per simulation run): it fills as segments
-    leave fixed points, such as sensor and effector mounts.
-    """
-    idx = _accelerated_index(buildings)
-    slots, maps, state = _origin_tables(_ORIGIN_SLOTS)
+def _index_args(idx: LosIndex, group: bool) -> tuple[Any, ...]:
+    """The index's arrays and settings in :func:`shorad.geo._kernels.segment_hits`'s order
+    (from ``edges`` to ``group_min``)."""
     return (
-        LOS_TOL_M,
         idx.edges_m,
         idx.edge_start,
         idx.height_m,
@@ -643,11 +635,21 @@ def los_kernel_args(buildings: Buildings) -> LosKernelArgs:
         _ORIGIN_SPLIT_CELLS * idx.cell_m,
         _ORIGIN_NEAR_CELLS,
         _ORIGIN_BLOCKER_CELLS,
-        _ORIGIN_GROUP_MIN,
-        slots,
-        maps,
-        state,
+        _ORIGIN_GROUP_MIN if group else 0,
     )
+
+
+def los_kernel_args(buildings: Buildings) -> LosKernelArgs:
+    """The city's accelerated index and a fresh per-origin table, packed for compiled callers.
+
+    :func:`shorad.geo._kernels.los_clear` takes this tuple and answers exactly what
+    :func:`line_of_sight` answers (the index and grouping change the speed, never the answer).
+    The origin table belongs to the caller (one per simulation run): it fills as segments
+    leave fixed points, such as sensor and effector mounts.
+    """
+    slots, maps, state = _origin_tables(_ORIGIN_SLOTS)
+    index = _index_args(_accelerated_index(buildings), group=True)
+    return (LOS_TOL_M, *index, slots, maps, state)
 
 
 def _run_segment_hits(
@@ -664,42 +666,8 @@ def _run_segment_hits(
     """Call :func:`shorad.geo._kernels.segment_hits` with the index's arrays."""
     from shorad.geo._kernels import segment_hits
 
-    segment_hits(
-        a,
-        b,
-        LOS_TOL_M,
-        first_only,
-        idx.edges_m,
-        idx.edge_start,
-        idx.height_m,
-        idx.bbox_m,
-        idx.grid_origin_m[0],
-        idx.grid_origin_m[1],
-        idx.cell_m,
-        idx.nx,
-        idx.ny,
-        idx.cell_start,
-        idx.cell_items,
-        idx.cell_max_height_m,
-        _MARGIN_M,
-        idx.max_edges,
-        idx.horizon,
-        idx.horizon_slope_scale,
-        idx.horizon_step_m,
-        idx.obb_m,
-        idx.inner_m,
-        idx.disc_m,
-        idx.block_hmax_m,
-        _ORIGIN_BLOCK,
-        _ORIGIN_SPLIT_CELLS * idx.cell_m,
-        _ORIGIN_NEAR_CELLS,
-        _ORIGIN_BLOCKER_CELLS,
-        _ORIGIN_GROUP_MIN if group else 0,
-        slots,
-        maps,
-        state,
-        out,
-    )
+    index = _index_args(idx, group)
+    segment_hits(a, b, LOS_TOL_M, first_only, *index, slots, maps, state, out)  # type: ignore[call-arg]
 
 
 def line_of_sight(buildings: Buildings, a_m: ArrayLike, b_m: ArrayLike) -> NDArray[np.bool_]:

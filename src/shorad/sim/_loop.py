@@ -46,39 +46,21 @@ _NAN = np.nan
 
 
 @njit(cache=True, nogil=True)
-def _grow_f(a: NDArray[np.float64], n: int) -> NDArray[np.float64]:  # pragma: no cover - numba
+def _grow(a: Any, n: int) -> Any:  # pragma: no cover - numba
+    """``a`` (rows, ...) with room for row ``n``: itself, or a copy with twice the rows."""
     if n < a.shape[0]:
         return a
-    b = np.empty((2 * a.shape[0] + 16, a.shape[1]))
+    b = np.empty((2 * a.shape[0] + 16, *a.shape[1:]), a.dtype)
     b[: a.shape[0]] = a
     return b
 
 
 @njit(cache=True, nogil=True)
-def _grow_i(a: NDArray[np.int64], n: int) -> NDArray[np.int64]:  # pragma: no cover - numba
+def _grow_fill(a: Any, n: int, fill: float) -> Any:  # pragma: no cover - numba
+    """``a`` (k,) with room for index ``n``, new entries ``fill``."""
     if n < a.shape[0]:
         return a
-    b = np.empty((2 * a.shape[0] + 16, a.shape[1]), np.int64)
-    b[: a.shape[0]] = a
-    return b
-
-
-@njit(cache=True, nogil=True)
-def _grow_1(
-    a: NDArray[np.float64], n: int, fill: float
-) -> NDArray[np.float64]:  # pragma: no cover - numba
-    if n < a.shape[0]:
-        return a
-    b = np.full(max(2 * a.shape[0], n + 1), fill)
-    b[: a.shape[0]] = a
-    return b
-
-
-@njit(cache=True, nogil=True)
-def _grow_1i(a: NDArray[np.int64], n: int) -> NDArray[np.int64]:  # pragma: no cover - numba
-    if n < a.shape[0]:
-        return a
-    b = np.full(max(2 * a.shape[0], n + 1), -1, np.int64)
+    b = np.full(max(2 * a.shape[0], n + 1), fill, a.dtype)
     b[: a.shape[0]] = a
     return b
 
@@ -323,11 +305,11 @@ def run_loop(
                         n_new += 1
                 next_id += n_new
                 tr_t = t
-                label = _grow_1i(label, next_id)
-                held_until = _grow_1(held_until, next_id, 0.0)
+                label = _grow_fill(label, next_id, -1)
+                held_until = _grow_fill(held_until, next_id, 0.0)
                 for r in range(m):
-                    det_f = _grow_f(det_f, nd)
-                    det_i = _grow_i(det_i, nd)
+                    det_f = _grow(det_f, nd)
+                    det_i = _grow(det_i, nd)
                     det_f[nd, 0] = t
                     det_f[nd, 1:5] = z[r]
                     det_f[nd, 5:8] = sensor_pos_m[j]
@@ -407,11 +389,11 @@ def run_loop(
                 t_i = o_ti[r]
                 held_until[tid] = max(held_until[tid], t_i + look_s)
                 if n_pend == pend_t.shape[0]:
-                    pend_t = _grow_1(pend_t, n_pend, 0.0)
-                    pend_seq = _grow_1i(pend_seq, n_pend)
-                    pend_e = _grow_1i(pend_e, n_pend)
-                    pend_tid = _grow_1i(pend_tid, n_pend)
-                    pend_aim = _grow_f(pend_aim, n_pend)
+                    pend_t = _grow(pend_t, n_pend)
+                    pend_seq = _grow(pend_seq, n_pend)
+                    pend_e = _grow(pend_e, n_pend)
+                    pend_tid = _grow(pend_tid, n_pend)
+                    pend_aim = _grow(pend_aim, n_pend)
                 pend_t[n_pend] = t_i
                 pend_seq[n_pend] = shot_seq
                 pend_e[n_pend] = e
