@@ -55,10 +55,12 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # the handler filters too: libraries that set their own loggers' levels (Dask's scheduler
+    # logs its start and stop at INFO) stay quiet without --verbose
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
 
 
 def _load(path: Path) -> Any:
