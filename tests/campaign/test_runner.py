@@ -199,16 +199,16 @@ def test_chunks_group_runs_of_a_point_in_order() -> None:
     assert len(chunk_tasks(tasks, 2)) == 9  # 2 full chunks + 1 leftover per point
 
 
-def _trim_threshold() -> str | None:
+def _malloc_env() -> tuple[str | None, str | None]:
     import os
 
-    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("MALLOC_MMAP_THRESHOLD_")
 
 
 def test_local_workers_keep_glibc_trimming_lazy() -> None:
     from shorad.campaign import dask_client
-    from shorad.campaign.runner import _LOCAL_TRIM_BYTES
+    from shorad.campaign.runner import _LOCAL_MALLOC_BYTES
 
     with dask_client(workers=1) as client:
-        got = set(client.run(_trim_threshold).values())
-    assert got == {str(_LOCAL_TRIM_BYTES)}
+        got = set(client.run(_malloc_env).values())
+    assert got == {(str(_LOCAL_MALLOC_BYTES), str(_LOCAL_MALLOC_BYTES))}
