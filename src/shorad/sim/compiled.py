@@ -3,9 +3,9 @@
 It is :func:`shorad.sim.engine.simulate` (the reference) for the scenarios it supports —
 radars without Doppler, the ``gnn`` tracker, ``greedy`` assignment without no-fire zones, the
 demo's kind of scenario — and gives the same events: the same kinds, ids, counts and order,
-and the same times, positions and values up to the last bits (numpy's vectorised ``exp``,
-``log10`` and BLAS ``dot`` round differently from the libm calls inside numba; the tests
-compare the two engines run by run). :func:`compiled_supports` says why a scenario is not
+and the same times, positions and values, bit for bit but for a few kill probabilities that
+differ in the last bit (the engagement kernel's libm ``exp`` against numpy's vectorised one);
+the tests compare the two engines run by run. :func:`compiled_supports` says why a scenario is not
 supported; :func:`shorad.sim.simulate` then uses the reference engine.
 """
 
