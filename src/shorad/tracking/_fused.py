@@ -22,13 +22,12 @@ from numpy.typing import NDArray
 
 from shorad._numba_cache import njit
 from shorad.tracking._kernels import (
-    _CONFIRMED,
-    _TENTATIVE,
     _classify_into,
     _gate_into,
     _gated_cost,
     _initiate_into,
-    _manage_row,
+    _manage_inplace,
+    _new_rows,
     _predict_into,
     _update_inplace,
 )
@@ -140,7 +139,6 @@ def gnn_scan_kernel(
                 unassigned[dj[a]] = False
     # class belief from the speed, uniform until a second hit (not computed for those)
     _classify_into(o_x, o_p, m, class_speed_mps, class_speed_sigma_mps, o_h, 2, o_cp)
-    uniform = 1.0 / nc
     n_new = 0
     for j in range(n):
         n_new += unassigned[j]
@@ -152,69 +150,26 @@ def gnn_scan_kernel(
             det_track_id[j] = next_track_id + a
             a += 1
     _initiate_into(z, R, sensor_pos_m, new_j, init_speed_sigma_mps, o_x, o_p, m)
-    for a in range(n_new):
-        r = m + a
-        o_id[r] = next_track_id + a
-        o_st[r] = _TENTATIVE
-        for c in range(nc):
-            o_cp[r, c] = uniform
-        o_h[r] = 1
-        o_born[r] = t_s
-        o_last[r] = t_s
-        o_conf[r] = np.nan
-    # management (as append_manage_kernel), then the kept rows moved up in place
-    total = m + n_new
-    confirm = np.zeros(total, np.bool_)
-    delete = np.zeros(total, np.bool_)
-    n_conf = 0
-    n_del = 0
-    for i in range(total):
-        cf, dl = _manage_row(
-            o_st[i],
-            o_h[i],
-            o_born[i],
-            o_last[i],
-            o_p[i, 0, 0] + o_p[i, 1, 1] + o_p[i, 2, 2],
-            t_s,
-            confirm_hits,
-            confirm_window_s,
-            delete_after_s,
-            tentative_delete_after_s,
-            max_position_var_m2,
-        )
-        confirm[i] = cf
-        delete[i] = dl
-        n_conf += cf
-        n_del += dl
-    confirmed_ids = np.empty(n_conf, np.int64)
-    deleted_ids = np.empty(n_del, np.int64)
-    r = 0
-    ic = 0
-    idl = 0
-    for i in range(total):
-        if delete[i]:
-            deleted_ids[idl] = o_id[i]
-            idl += 1
-            continue
-        if r != i:
-            o_id[r] = o_id[i]
-            for a in range(6):
-                o_x[r, a] = o_x[i, a]
-                for b in range(6):
-                    o_p[r, a, b] = o_p[i, a, b]
-            o_st[r] = o_st[i]
-            for c in range(nc):
-                o_cp[r, c] = o_cp[i, c]
-            o_h[r] = o_h[i]
-            o_born[r] = o_born[i]
-            o_last[r] = o_last[i]
-            o_conf[r] = o_conf[i]
-        if confirm[i]:
-            o_st[r] = _CONFIRMED
-            o_conf[r] = t_s
-            confirmed_ids[ic] = o_id[r]
-            ic += 1
-        r += 1
+    _new_rows(o_id, o_st, o_cp, o_h, o_born, o_last, o_conf, m, n_new, next_track_id, t_s)
+    # management (as append_manage_kernel), the kept rows moved up in place
+    r, confirmed_ids, deleted_ids = _manage_inplace(
+        o_id,
+        o_x,
+        o_p,
+        o_st,
+        o_cp,
+        o_h,
+        o_born,
+        o_last,
+        o_conf,
+        m + n_new,
+        t_s,
+        confirm_hits,
+        confirm_window_s,
+        delete_after_s,
+        tentative_delete_after_s,
+        max_position_var_m2,
+    )
     return (
         o_id[:r],
         o_x[:r],

@@ -23,9 +23,9 @@ and invert the 3x3 innovation covariance through its adjugate. They assume valid
 (finite values, positive definite covariances) and allocate their outputs: inputs are never
 modified. Their loops live in private cores that write into given arrays (``_predict_into``,
 ``_gate_into``, ``_gated_cost``, ``_update_inplace``, ``_classify_into``, ``_initiate_into``,
-``_manage_row``), which :func:`shorad.tracking._fused.gnn_scan_kernel` calls on its own
-buffers: one copy of the arithmetic for both paths. The maths and sources are documented on
-the references.
+``_new_rows``, ``_manage_inplace``), which :func:`shorad.tracking._fused.gnn_scan_kernel`
+calls on its own buffers: one copy of the arithmetic for both paths. The maths and sources
+are documented on the references.
 """
 
 from __future__ import annotations
@@ -727,6 +727,113 @@ def _manage_row(
     return c and not d, d
 
 
+@njit(cache=True, nogil=True)
+def _new_rows(
+    o_id: NDArray[np.int64],
+    o_st: NDArray[np.int8],
+    o_cp: NDArray[np.float64],
+    o_h: NDArray[np.int32],
+    o_born: NDArray[np.float64],
+    o_last: NDArray[np.float64],
+    o_conf: NDArray[np.float64],
+    m: int,
+    n_new: int,
+    next_track_id: int,
+    t_s: float,
+) -> None:  # pragma: no cover - compiled
+    """Rows ``m .. m + n_new``: new tentative tracks (ids from ``next_track_id``, one hit,
+    born and updated at ``t_s``, uniform class belief); their state is the caller's."""
+    nc = o_cp.shape[1]
+    uniform = 1.0 / nc
+    for a in range(n_new):
+        r = m + a
+        o_id[r] = next_track_id + a
+        o_st[r] = _TENTATIVE
+        for c in range(nc):
+            o_cp[r, c] = uniform
+        o_h[r] = 1
+        o_born[r] = t_s
+        o_last[r] = t_s
+        o_conf[r] = np.nan
+
+
+@njit(cache=True, nogil=True)
+def _manage_inplace(
+    o_id: NDArray[np.int64],
+    o_x: NDArray[np.float64],
+    o_p: NDArray[np.float64],
+    o_st: NDArray[np.int8],
+    o_cp: NDArray[np.float64],
+    o_h: NDArray[np.int32],
+    o_born: NDArray[np.float64],
+    o_last: NDArray[np.float64],
+    o_conf: NDArray[np.float64],
+    total: int,
+    t_s: float,
+    confirm_hits: int,
+    confirm_window_s: float,
+    delete_after_s: float,
+    tentative_delete_after_s: float,
+    max_position_var_m2: float,
+) -> tuple[int, NDArray[np.int64], NDArray[np.int64]]:  # pragma: no cover - compiled
+    """The management rules on rows ``:total``, kept rows moved up in place (confirmed ones
+    get status ``CONFIRMED`` and confirmation time ``t_s``); returns the number kept, the
+    confirmed ids and the deleted ids."""
+    nc = o_cp.shape[1]
+    confirm = np.zeros(total, np.bool_)
+    delete = np.zeros(total, np.bool_)
+    n_conf = 0
+    n_del = 0
+    for i in range(total):
+        cf, dl = _manage_row(
+            o_st[i],
+            o_h[i],
+            o_born[i],
+            o_last[i],
+            o_p[i, 0, 0] + o_p[i, 1, 1] + o_p[i, 2, 2],
+            t_s,
+            confirm_hits,
+            confirm_window_s,
+            delete_after_s,
+            tentative_delete_after_s,
+            max_position_var_m2,
+        )
+        confirm[i] = cf
+        delete[i] = dl
+        n_conf += cf
+        n_del += dl
+    confirmed_ids = np.empty(n_conf, np.int64)
+    deleted_ids = np.empty(n_del, np.int64)
+    r = 0
+    ic = 0
+    idl = 0
+    for i in range(total):
+        if delete[i]:
+            deleted_ids[idl] = o_id[i]
+            idl += 1
+            continue
+        if r != i:
+            o_id[r] = o_id[i]
+            for a in range(6):
+                o_x[r, a] = o_x[i, a]
+                for b in range(6):
+                    o_p[r, a, b] = o_p[i, a, b]
+            o_st[r] = o_st[i]
+            for c in range(nc):
+                o_cp[r, c] = o_cp[i, c]
+            o_h[r] = o_h[i]
+            o_born[r] = o_born[i]
+            o_last[r] = o_last[i]
+            o_conf[r] = o_conf[i]
+        if confirm[i]:
+            o_st[r] = _CONFIRMED
+            o_conf[r] = t_s
+            confirmed_ids[ic] = o_id[r]
+            ic += 1
+        r += 1
+    return r, confirmed_ids, deleted_ids
+
+
 @njit(
     "Tuple((int64[::1], float64[:, ::1], float64[:, :, ::1], int8[::1], float64[:, ::1], "
     "int32[::1], float64[::1], float64[::1], float64[::1], int64[::1], int64[::1]))("
@@ -778,96 +885,65 @@ def append_manage_kernel(
     n_new = x_new.shape[0]
     total = m + n_new
     nc = class_prob.shape[1]
-    confirm = np.zeros(total, np.bool_)
-    delete = np.zeros(total, np.bool_)
-    n_conf = 0
-    n_del = 0
-    for i in range(total):
-        if i < m:
-            st = status[i]
-            h = hits[i]
-            born = born_t_s[i]
-            last = last_update_t_s[i]
-            trace = P[i, 0, 0] + P[i, 1, 1] + P[i, 2, 2]
-        else:
-            k = i - m
-            st = _TENTATIVE
-            h = 1
-            born = t_s
-            last = t_s
-            trace = P_new[k, 0, 0] + P_new[k, 1, 1] + P_new[k, 2, 2]
-        c, d = _manage_row(
-            st,
-            h,
-            born,
-            last,
-            trace,
-            t_s,
-            confirm_hits,
-            confirm_window_s,
-            delete_after_s,
-            tentative_delete_after_s,
-            max_position_var_m2,
-        )
-        confirm[i] = c
-        delete[i] = d
-        n_conf += confirm[i]
-        n_del += d
-    keep = total - n_del
-    o_id = np.empty(keep, np.int64)
-    o_x = np.empty((keep, 6))
-    o_p = np.empty((keep, 6, 6))
-    o_st = np.empty(keep, np.int8)
-    o_cp = np.empty((keep, nc))
-    o_h = np.empty(keep, np.int32)
-    o_born = np.empty(keep)
-    o_last = np.empty(keep)
-    o_conf = np.empty(keep)
-    confirmed_ids = np.empty(n_conf, np.int64)
-    deleted_ids = np.empty(n_del, np.int64)
-    uniform = 1.0 / nc
-    r = 0
-    ic = 0
-    idl = 0
-    for i in range(total):
-        tid = track_id[i] if i < m else next_track_id + (i - m)
-        if delete[i]:
-            deleted_ids[idl] = tid
-            idl += 1
-            continue
-        o_id[r] = tid
-        if i < m:
-            for a in range(6):
-                o_x[r, a] = x[i, a]
-                for b in range(6):
-                    o_p[r, a, b] = P[i, a, b]
-            o_st[r] = status[i]
-            for c_ in range(nc):
-                o_cp[r, c_] = class_prob[i, c_]
-            o_h[r] = hits[i]
-            o_born[r] = born_t_s[i]
-            o_last[r] = last_update_t_s[i]
-            o_conf[r] = confirmed_t_s[i]
-        else:
-            k = i - m
-            for a in range(6):
-                o_x[r, a] = x_new[k, a]
-                for b in range(6):
-                    o_p[r, a, b] = P_new[k, a, b]
-            o_st[r] = _TENTATIVE
-            for c_ in range(nc):
-                o_cp[r, c_] = uniform
-            o_h[r] = 1
-            o_born[r] = t_s
-            o_last[r] = t_s
-            o_conf[r] = np.nan
-        if confirm[i]:
-            o_st[r] = _CONFIRMED
-            o_conf[r] = t_s
-            confirmed_ids[ic] = tid
-            ic += 1
-        r += 1
-    return o_id, o_x, o_p, o_st, o_cp, o_h, o_born, o_last, o_conf, confirmed_ids, deleted_ids
+    o_id = np.empty(total, np.int64)
+    o_x = np.empty((total, 6))
+    o_p = np.empty((total, 6, 6))
+    o_st = np.empty(total, np.int8)
+    o_cp = np.empty((total, nc))
+    o_h = np.empty(total, np.int32)
+    o_born = np.empty(total)
+    o_last = np.empty(total)
+    o_conf = np.empty(total)
+    for i in range(m):
+        o_id[i] = track_id[i]
+        for a in range(6):
+            o_x[i, a] = x[i, a]
+            for b in range(6):
+                o_p[i, a, b] = P[i, a, b]
+        o_st[i] = status[i]
+        for c in range(nc):
+            o_cp[i, c] = class_prob[i, c]
+        o_h[i] = hits[i]
+        o_born[i] = born_t_s[i]
+        o_last[i] = last_update_t_s[i]
+        o_conf[i] = confirmed_t_s[i]
+    for k in range(n_new):
+        for a in range(6):
+            o_x[m + k, a] = x_new[k, a]
+            for b in range(6):
+                o_p[m + k, a, b] = P_new[k, a, b]
+    _new_rows(o_id, o_st, o_cp, o_h, o_born, o_last, o_conf, m, n_new, next_track_id, t_s)
+    r, confirmed_ids, deleted_ids = _manage_inplace(
+        o_id,
+        o_x,
+        o_p,
+        o_st,
+        o_cp,
+        o_h,
+        o_born,
+        o_last,
+        o_conf,
+        total,
+        t_s,
+        confirm_hits,
+        confirm_window_s,
+        delete_after_s,
+        tentative_delete_after_s,
+        max_position_var_m2,
+    )
+    return (
+        o_id[:r].copy(),
+        o_x[:r].copy(),
+        o_p[:r].copy(),
+        o_st[:r].copy(),
+        o_cp[:r].copy(),
+        o_h[:r].copy(),
+        o_born[:r].copy(),
+        o_last[:r].copy(),
+        o_conf[:r].copy(),
+        confirmed_ids,
+        deleted_ids,
+    )
 
 
 @njit(
