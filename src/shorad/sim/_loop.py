@@ -415,17 +415,9 @@ def run_loop(
 def _room(
     ev_k: NDArray[np.int8], ev_i: NDArray[np.int64], ev_f: NDArray[np.float64], ne: int
 ) -> tuple[NDArray[np.int8], NDArray[np.int64], NDArray[np.float64]]:  # pragma: no cover - numba
-    """The event buffers with room for row ``ne``."""
-    if ne < ev_k.shape[0]:
-        return ev_k, ev_i, ev_f
-    size = 2 * ev_k.shape[0]
-    k2 = np.empty(size, np.int8)
-    k2[:ne] = ev_k[:ne]
-    i2 = np.empty((size, ev_i.shape[1]), np.int64)
-    i2[:ne] = ev_i[:ne]
-    f2 = np.empty((size, ev_f.shape[1]))
-    f2[:ne] = ev_f[:ne]
-    return k2, i2, f2
+    """The event buffers with room for row ``ne`` (they start with as many rows and grow
+    together)."""
+    return _grow(ev_k, ne), _grow(ev_i, ne), _grow(ev_f, ne)
 
 
 @njit(cache=True, nogil=True, inline="always")
