@@ -894,24 +894,17 @@ def append_manage_kernel(
     o_born = np.empty(total)
     o_last = np.empty(total)
     o_conf = np.empty(total)
-    for i in range(m):
-        o_id[i] = track_id[i]
-        for a in range(6):
-            o_x[i, a] = x[i, a]
-            for b in range(6):
-                o_p[i, a, b] = P[i, a, b]
-        o_st[i] = status[i]
-        for c in range(nc):
-            o_cp[i, c] = class_prob[i, c]
-        o_h[i] = hits[i]
-        o_born[i] = born_t_s[i]
-        o_last[i] = last_update_t_s[i]
-        o_conf[i] = confirmed_t_s[i]
-    for k in range(n_new):
-        for a in range(6):
-            o_x[m + k, a] = x_new[k, a]
-            for b in range(6):
-                o_p[m + k, a, b] = P_new[k, a, b]
+    o_id[:m] = track_id
+    o_x[:m] = x
+    o_x[m:] = x_new
+    o_p[:m] = P
+    o_p[m:] = P_new
+    o_st[:m] = status
+    o_cp[:m] = class_prob
+    o_h[:m] = hits
+    o_born[:m] = born_t_s
+    o_last[:m] = last_update_t_s
+    o_conf[:m] = confirmed_t_s
     _new_rows(o_id, o_st, o_cp, o_h, o_born, o_last, o_conf, m, n_new, next_track_id, t_s)
     r, confirmed_ids, deleted_ids = _manage_inplace(
         o_id,
