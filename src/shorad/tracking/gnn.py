@@ -516,7 +516,15 @@ class GnnTracker:
         Spread of each class's speed (m/s), > 0.
     """
 
-    __slots__ = ("_class_sigma", "_class_speed", "_config", "_gate_d2", "_max_pos_var", "fused")
+    __slots__ = (
+        "_class_sigma",
+        "_class_speed",
+        "_config",
+        "_fused_args",
+        "_gate_d2",
+        "_max_pos_var",
+        "fused",
+    )
 
     def __init__(
         self,
@@ -531,6 +539,19 @@ class GnnTracker:
         # chi-square quantile with 3 dof: F^-1(p) = 2 P^-1(3/2, p) (regularised gamma).
         self._gate_d2 = float(2.0 * gammaincinv(1.5, config.gate_probability))
         self._max_pos_var = config.max_position_sigma_m**2
+        self._fused_args = (
+            float(config.q_mps2),
+            self._gate_d2,
+            float(_OUT_OF_GATE_COST),
+            speed,
+            sigma,
+            float(config.init_speed_sigma_mps),
+            int(config.confirm_hits),
+            float(config.confirm_window_s),
+            float(config.delete_after_s),
+            float(config.tentative_delete_after_s),
+            float(self._max_pos_var),
+        )
         self.fused = True
         """Run full-position scans without range rate as one compiled call (the default);
         ``False`` takes the general path, the fused call's reference (same pictures)."""
@@ -639,21 +660,8 @@ class GnnTracker:
         """The settings :func:`shorad.tracking._fused.gnn_scan_kernel` takes after ``t_s``:
         ``(q, gate d2, out-of-gate cost, class speeds, their spreads, initial speed sigma,
         confirm hits, confirm window, delete after, tentative delete after, max position
-        variance)``."""
-        cfg = self._config
-        return (
-            float(cfg.q_mps2),
-            self._gate_d2,
-            float(_OUT_OF_GATE_COST),
-            self._class_speed,
-            self._class_sigma,
-            float(cfg.init_speed_sigma_mps),
-            int(cfg.confirm_hits),
-            float(cfg.confirm_window_s),
-            float(cfg.delete_after_s),
-            float(cfg.tentative_delete_after_s),
-            float(self._max_pos_var),
-        )
+        variance)``; computed once (the configuration is frozen), not at every scan."""
+        return self._fused_args
 
     def _step_fused(
         self,
