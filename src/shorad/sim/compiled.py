@@ -83,9 +83,11 @@ def simulate(spec: ScenarioSpec, seed: int, *, engine: str = "auto") -> SimResul
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    if engine == "reference" or (engine == "auto" and compiled_supports(spec) is not None):
+    if engine == "compiled":
+        return simulate_compiled(spec, seed)
+    if engine == "reference" or compiled_supports(spec) is not None:
         return reference_simulate(spec, seed)
-    return simulate_compiled(spec, seed)
+    return _run_compiled(spec, seed)
 
 
 def simulate_compiled(spec: ScenarioSpec, seed: int) -> SimResult:
@@ -99,6 +101,11 @@ def simulate_compiled(spec: ScenarioSpec, seed: int) -> SimResult:
     why = compiled_supports(spec)
     if why is not None:
         raise ValueError(f"the compiled engine cannot run this scenario: {why}")
+    return _run_compiled(spec, seed)
+
+
+def _run_compiled(spec: ScenarioSpec, seed: int) -> SimResult:
+    """:func:`simulate_compiled` of a scenario already accepted by :func:`compiled_supports`."""
     dt = spec.time_step_s
     streams = RunStreams(seed)
     world = spec.world
